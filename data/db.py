@@ -1,0 +1,65 @@
+"""The one place that opens the store. Views and metrics get a cursor from here, never a file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+from data import marts, schema
+
+ENV_VAR = "TANDEM_DB"
+DEFAULT_DB_PATH = Path(__file__).resolve().parent / "tandem.duckdb"
+
+# Only parquet, json and icu are built in; fail fast instead of trying to download others.
+_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+
+
+class StoreError(RuntimeError):
+    """The database file can't be used; the message names the file and what to do."""
+
+
+def resolve_db_path(configured: str | os.PathLike | None = None) -> Path:
+    """The store's path: $TANDEM_DB, else the configured value (Streamlit secrets), else data/."""
+    chosen = os.environ.get(ENV_VAR) or configured or DEFAULT_DB_PATH
+    return Path(chosen).expanduser().resolve()
+
+
+def connect(path: str | os.PathLike, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the DuckDB file, translating DuckDB's errors into ones a user can act on."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise StoreError(f"Database file {path} does not exist. Build one with "
+                         f"`python -m data demo --db {path}` or set {ENV_VAR}.")
+    try:
+        return duckdb.connect(str(path), read_only=read_only, config=_CONFIG)
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            raise StoreError(
+                f"Database file {path} is locked by another process (an import, a benchmark or a "
+                f"second Tandem app). Stop that process and try again, or set {ENV_VAR} to "
+                f"another file."
+            ) from exc
+        raise StoreError(_unreadable(path, text)) from exc
+    except duckdb.Error as exc:
+        raise StoreError(_unreadable(path, str(exc))) from exc
+
+
+def _unreadable(path: Path, reason: str) -> str:
+    return (f"Database file {path} is not a readable Tandem database ({reason}). Move it aside "
+            f"(Tandem then builds a fresh demo) or set {ENV_VAR} to a valid file.")
+
+
+def open_store(path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
+    """Open read-write, bring the schema up to date and make sure the marts exist."""
+    con = connect(path)
+    try:
+        schema.migrate(con)
+        if not marts.marts_exist(con):
+            marts.refresh(con)
+    except duckdb.Error as exc:
+        con.close()
+        raise StoreError(_unreadable(Path(path), str(exc))) from exc
+    return con

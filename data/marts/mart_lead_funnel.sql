@@ -1,0 +1,107 @@
+-- mart_lead_funnel
+-- grain: one row per lead. Every funnel metric reads this table, never the raw events.
+-- Stage times follow data.stages.SKIPPED_STAGE_RULE: a stage counts as entered when it or any
+-- later main-path stage was entered (a lost deal was an opportunity), at the earliest such time.
+create or replace table mart_lead_funnel as
+with
+
+first_entries as (
+    select
+        lead_id,
+        min(entered_at) filter (where stage = 'lead') as lead_raw_at,
+        min(entered_at) filter (where stage = 'mql') as mql_raw_at,
+        min(entered_at) filter (where stage = 'sal') as sal_raw_at,
+        min(entered_at) filter (where stage = 'sql') as sql_raw_at,
+        min(entered_at) filter (where stage = 'opportunity') as opportunity_raw_at,
+        min(entered_at) filter (where stage = 'won') as won_raw_at,
+        min(entered_at) filter (where stage = 'lost') as lost_at,
+        min(entered_at) filter (where stage = 'rejected') as rejected_at,
+        min(entered_at) filter (where stage = 'recycled') as recycled_at,
+        min(entered_at) filter (where stage = 'disqualified') as disqualified_at,
+        arg_max(stage, entered_at) as latest_stage
+    from stage_events
+    group by lead_id
+),
+
+lead_opportunities as (
+    select
+        lead_id,
+        arg_min(opportunity_id, created_at) as opportunity_id,
+        arg_min(owner_rep_id, created_at) as ae_rep_id,
+        sum(amount) as opportunity_amount,
+        sum(amount) filter (where is_won) as won_amount,
+        arg_min(lost_reason, created_at) filter (where is_closed and not is_won) as lost_reason
+    from opportunities
+    where lead_id is not null
+    group by lead_id
+),
+
+inferred as (
+    select
+        l.lead_id,
+        least(l.created_at, e.lead_raw_at, e.mql_raw_at, e.sal_raw_at, e.sql_raw_at,
+              e.opportunity_raw_at, e.won_raw_at, e.lost_at) as lead_at,
+        least(e.mql_raw_at, e.sal_raw_at, e.sql_raw_at, e.opportunity_raw_at, e.won_raw_at, e.lost_at) as mql_at,
+        least(e.sal_raw_at, e.sql_raw_at, e.opportunity_raw_at, e.won_raw_at, e.lost_at) as sal_at,
+        least(e.sql_raw_at, e.opportunity_raw_at, e.won_raw_at, e.lost_at) as sql_at,
+        least(e.opportunity_raw_at, e.won_raw_at, e.lost_at) as opportunity_at,
+        e.won_raw_at as won_at,
+        (case when e.mql_raw_at is null and least(e.sal_raw_at, e.sql_raw_at, e.opportunity_raw_at, e.won_raw_at, e.lost_at) is not null then 1 else 0 end
+         + case when e.sal_raw_at is null and least(e.sql_raw_at, e.opportunity_raw_at, e.won_raw_at, e.lost_at) is not null then 1 else 0 end
+         + case when e.sql_raw_at is null and least(e.opportunity_raw_at, e.won_raw_at, e.lost_at) is not null then 1 else 0 end
+         + case when e.opportunity_raw_at is null and least(e.won_raw_at, e.lost_at) is not null then 1 else 0 end
+        ) as skipped_stage_count
+    from leads as l
+    left join first_entries as e using (lead_id)
+),
+
+final as (
+    select
+        l.lead_id,
+        l.created_at,
+        coalesce(l.source_channel, c.channel, '(none)') as channel,
+        l.campaign_id,
+        coalesce(c.campaign_name, '(no campaign)') as campaign_name,
+        coalesce(l.segment, '(none)') as segment,
+        coalesce(l.region, '(none)') as region,
+        l.company_size,
+        l.score,
+        case
+            when l.score is null then '(no score)'
+            when l.score < 25 then '0-24'
+            when l.score < 50 then '25-49'
+            when l.score < 75 then '50-74'
+            else '75-100'
+        end as score_band,
+        l.owner_rep_id as sdr_rep_id,
+        coalesce(sdr.rep_name, '(unassigned)') as sdr_rep_name,
+        coalesce(sdr.team_id, '(unassigned)') as sdr_team_id,
+        o.ae_rep_id,
+        ae.team_id as ae_team_id,
+        i.lead_at,
+        i.mql_at,
+        i.sal_at,
+        i.sql_at,
+        i.opportunity_at,
+        i.won_at,
+        e.lost_at,
+        e.rejected_at,
+        e.recycled_at,
+        e.disqualified_at,
+        least(e.lost_at, e.rejected_at, e.recycled_at, e.disqualified_at) as exited_at,
+        coalesce(e.latest_stage, 'lead') as current_stage,
+        i.skipped_stage_count,
+        o.opportunity_id,
+        coalesce(o.opportunity_amount, 0) as opportunity_amount,
+        coalesce(o.won_amount, 0) as won_amount,
+        o.lost_reason
+    from leads as l
+    inner join inferred as i using (lead_id)
+    left join first_entries as e using (lead_id)
+    left join lead_opportunities as o using (lead_id)
+    left join campaigns as c on c.campaign_id = l.campaign_id
+    left join reps as sdr on sdr.rep_id = l.owner_rep_id
+    left join reps as ae on ae.rep_id = o.ae_rep_id
+)
+
+select * from final
