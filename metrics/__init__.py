@@ -1,0 +1,10 @@
+"""Metrics: pure Python + SQL over the store's marts. Never imports streamlit.
+
+Importing this package registers every metric in `metrics.registry.REGISTRY`.
+"""
+
+from metrics import funnel, kpis  # noqa: F401  (imported to register their metrics)
+from metrics.filters import Filters
+from metrics.registry import REGISTRY, get
+
+__all__ = ["REGISTRY", "Filters", "get"]
