@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 # Filter name -> column of mart_lead_funnel it restricts. Columns are fixed here, never user text.
@@ -45,6 +45,11 @@ class Filters:
     def end_exclusive(self) -> date:
         return self.end + timedelta(days=1)
 
+    def previous(self) -> Filters:
+        """The window of the same length just before this one, for "is it getting better?"."""
+        length = self.end_exclusive - self.start
+        return replace(self, start=self.start - length, end=self.start - timedelta(days=1))
+
     def dimension_sql(self, alias: str = "f") -> tuple[str, list]:
         """`and ...` clauses for the dimension filters, with their parameters."""
         clauses, params = [], []
@@ -60,3 +65,23 @@ class Filters:
     def window_sql(self, column: str) -> tuple[str, list]:
         """`column` falls in [start, end]; `column` must be a fixed column name."""
         return f"{column} >= ?::timestamp and {column} < ?::timestamp", [self.start, self.end_exclusive]
+
+
+def filter_options(cur) -> dict[str, dict[str, str]]:
+    """For each dimension filter, the values it can take (value -> label), from the data."""
+    options = {}
+    for name, (column, *_rest) in _DIMENSION_COLUMNS.items():
+        if name != "teams":
+            rows = cur.execute(f"select distinct {column} from mart_lead_funnel order by 1").fetchall()
+            options[name] = {row[0]: row[0] for row in rows}
+    rows = cur.execute("select team_id, team_name from teams where team_function in ('sdr', 'ae') "
+                       "order by team_function desc, team_name").fetchall()
+    options["teams"] = dict(rows)
+    return options
+
+
+def data_bounds(cur) -> tuple[date, date] | None:
+    """First and last day any record entered the funnel, or None for an empty store."""
+    first, last = cur.execute("select min(lead_at)::date, max(greatest(lead_at, mql_at, sal_at, sql_at, "
+                              "opportunity_at, won_at, exited_at))::date from mart_lead_funnel").fetchall()[0]
+    return (first, last) if first else None

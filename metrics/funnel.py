@@ -44,7 +44,7 @@ _BASIS = Param("basis", str, "period", "period: entered the stage in the window;
 _WINDOW = Param("window_days", int, 90, "cohort basis: days after entering the funnel a stage still counts")
 _COMMON_PARAMS = (_BASIS, _WINDOW)
 _BASIS_NOTE = (" Basis: period counts records that entered the stage in the date range; cohort follows "
-               "leads created in the range and counts the stages they reached within the cohort window. ")
+               "leads created in the range and counts the stages they reached within the cohort window.")
 
 
 def _check(basis: str, window_days: int) -> None:
@@ -287,6 +287,9 @@ def funnel_waterfall(cur, f: Filters, basis: str = "period", window_days: int = 
     table = table.merge(time, on="stage", how="left").rename(columns={"rate": "pct_of_previous",
                                                                       "cumulative_rate": "pct_of_first"})
     table["is_immature"] = is_immature(f, basis, window_days)
+    numeric = ["pct_of_previous", "ci_low", "ci_high", "pct_of_first", "median_days", "p90_days"]
+    table[numeric] = table[numeric].astype("float64")
+    table["open_count"] = table["open_count"].astype("Int64")
     return table.drop(columns=["stage_order"])
 
 

@@ -1,0 +1,1 @@
+"""Shared Streamlit pieces: the cached store and metric wrappers, filter widgets, chart builders."""

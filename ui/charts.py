@@ -1,0 +1,130 @@
+"""Pure chart builders: a metric's DataFrame in, a Plotly figure out. No Streamlit here."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from data.stages import MAIN_PATH, STAGE_OWNER
+from ui.theme import MUTED, TEAM_COLOURS, TEAM_LABELS, stage_colour
+
+_FONT = {"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 13}
+
+
+def _layout(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 70 if title else 20, "b": 10},
+                      font=_FONT, title={"text": title, "x": 0, "font": {"size": 15}} if title else None,
+                      plot_bgcolor="white", paper_bgcolor="white", hoverlabel={"font_size": 12})
+    return fig
+
+
+def _legend_for_teams(fig: go.Figure, owners, y: float = 1.08, **subplot) -> None:
+    """Invisible traces that give the chart a Marketing / Sales colour key."""
+    for owner in dict.fromkeys(owners):
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=TEAM_LABELS[owner], hoverinfo="skip",
+                                 marker={"size": 12, "symbol": "square", "color": TEAM_COLOURS[owner]}), **subplot)
+    fig.update_layout(legend={"orientation": "h", "y": y, "yanchor": "bottom", "x": 1, "xanchor": "right",
+                              "title": None})
+
+
+def funnel_chart(waterfall: pd.DataFrame) -> go.Figure:
+    """Stage volumes as a funnel, each stage in its owning team's colour, with % of previous and of first."""
+    text = [
+        f"{volume:,}  ·  {_pct(prev)} of previous  ·  {_pct(first)} of first"
+        if i else f"{volume:,}"
+        for i, (volume, prev, first) in enumerate(zip(waterfall["volume"], waterfall["pct_of_previous"],
+                                                      waterfall["pct_of_first"]))
+    ]
+    fig = go.Figure(go.Funnel(
+        y=waterfall["label"], x=waterfall["volume"], text=text, textinfo="text", textposition="outside",
+        marker={"color": [stage_colour(s) for s in waterfall["stage"]]}, connector={"fillcolor": "#EEF2F7"},
+        hovertemplate="%{y}: %{x:,} records<extra></extra>", showlegend=False,
+    ))
+    _legend_for_teams(fig, waterfall["owner"], y=1.02)
+    # Leave the right part of the plot for the labels printed beside each bar.
+    fig.update_xaxes(visible=False, domain=[0, 0.62])
+    fig.update_yaxes(title=None, autorange="reversed")
+    fig.update_traces(cliponaxis=False, selector={"type": "funnel"})
+    return _layout(fig, 380, "Stage volume, coloured by the team that owns the stage")
+
+
+def _pct(value) -> str:
+    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value * 100:.1f}%"
+
+
+def conversion_trend_chart(trend: pd.DataFrame) -> go.Figure:
+    """One small panel per step: monthly conversion with its 95% interval; immature months hollow."""
+    steps = list(dict.fromkeys(trend["step"]))
+    fig = make_subplots(rows=1, cols=len(steps), subplot_titles=steps, shared_yaxes=False,
+                        horizontal_spacing=0.04)
+    for col, step in enumerate(steps, start=1):
+        part = trend[trend["step"] == step]
+        colour = TEAM_COLOURS[part["owner"].iloc[0]]
+        fig.add_trace(go.Scatter(
+            x=pd.concat([part["month"], part["month"][::-1]]), y=pd.concat([part["ci_high"], part["ci_low"][::-1]]),
+            fill="toself", fillcolor=_with_alpha(colour, 0.15), mode="lines", line={"width": 0}, hoverinfo="skip",
+            showlegend=False), row=1, col=col)
+        fig.add_trace(go.Scatter(
+            x=part["month"], y=part["rate"], mode="lines+markers", line={"color": colour, "width": 2},
+            marker={"color": ["white" if flag else colour for flag in part["is_immature"]],
+                    "line": {"color": colour, "width": 2}, "size": 7},
+            customdata=part[["numerator", "denominator"]].to_numpy(),
+            hovertemplate="%{x|%b %Y}: %{y:.1%} (%{customdata[0]:,} of %{customdata[1]:,})<extra></extra>",
+            showlegend=False), row=1, col=col)
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero", gridcolor="#EEF2F7")
+    fig.update_xaxes(tickformat="%b\n%Y", nticks=4, gridcolor="#EEF2F7")
+    fig.update_annotations(font_size=13)
+    _legend_for_teams(fig, trend["owner"], y=1.14, row=1, col=1)
+    return _layout(fig, 320, "Conversion by month (band: 95% interval; hollow: immature cohort)")
+
+
+def _with_alpha(hex_colour: str, alpha: float) -> str:
+    red, green, blue = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha})"
+
+
+def breakdown_chart(breakdown: pd.DataFrame, step_label: str, dimension_label: str, top: int = 25) -> go.Figure:
+    """One step's conversion per dimension value, best first, with intervals; small samples muted."""
+    rows = breakdown.dropna(subset=["rate"]).sort_values(["is_small_sample", "rate"], ascending=[True, True])
+    rows = rows.tail(top)
+    colour = TEAM_COLOURS[rows["owner"].iloc[0]] if len(rows) else TEAM_COLOURS["shared"]
+    colours = [MUTED if small else colour for small in rows["is_small_sample"]]
+    fig = go.Figure(go.Bar(
+        y=rows["dimension_value"], x=rows["rate"], orientation="h", marker={"color": colours},
+        error_x={"type": "data", "symmetric": False, "array": (rows["ci_high"] - rows["rate"]).fillna(0),
+                 "arrayminus": (rows["rate"] - rows["ci_low"]).fillna(0), "color": "#475569", "thickness": 1},
+        text=[f"{r:.1%}  (n={n:,})" for r, n in zip(rows["rate"], rows["denominator"])], textposition="outside",
+        cliponaxis=False, hovertemplate="%{y}: %{x:.1%}<extra></extra>", showlegend=False,
+    ))
+    fig.update_xaxes(tickformat=".0%", rangemode="tozero", gridcolor="#EEF2F7", title=f"{step_label} conversion")
+    fig.update_yaxes(title=None, automargin=True)
+    height = max(260, 28 * len(rows) + 90)
+    return _layout(fig, height, f"{step_label} by {dimension_label} (grey: fewer than 30 records, 95% intervals)")
+
+
+def time_in_stage_chart(time_in_stage: pd.DataFrame) -> go.Figure:
+    """Median and p90 days in each stage; coloured by the team that must move records out of it."""
+    next_owner = {stage: STAGE_OWNER[MAIN_PATH[i + 1]] for i, stage in enumerate(MAIN_PATH[:-1])}
+    owners = time_in_stage["stage"].map(next_owner)
+    colours = [TEAM_COLOURS[o] for o in owners]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(y=time_in_stage["label"], x=time_in_stage["median_days"], orientation="h", name="Median",
+                         marker={"color": colours}, text=[_days(d) for d in time_in_stage["median_days"]],
+                         textposition="inside", insidetextanchor="start",
+                         hovertemplate="%{y}: median %{x:.1f} days<extra></extra>", showlegend=False))
+    fig.add_trace(go.Scatter(y=time_in_stage["label"], x=time_in_stage["p90_days"], mode="markers+text",
+                             name="90th percentile", marker={"symbol": "line-ns", "size": 18,
+                                                             "line": {"width": 3, "color": "#111827"}},
+                             text=[f"p90 {_days(d)}" for d in time_in_stage["p90_days"]],
+                             textposition="middle right", hovertemplate="%{y}: p90 %{x:.1f} days<extra></extra>"))
+    _legend_for_teams(fig, owners)
+    fig.update_yaxes(autorange="reversed", title=None)
+    fig.update_xaxes(title="days in stage", gridcolor="#EEF2F7", rangemode="tozero")
+    return _layout(fig, 320, "Days in each stage before moving on (bar: median; tick: 90th percentile)")
+
+
+def _days(value) -> str:
+    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.1f} d"
