@@ -26,7 +26,7 @@ def sidebar(options: dict[str, dict[str, str]], bounds: tuple[date, date]) -> Fi
         _seed_from_url(options, first, last)
     with st.sidebar:
         st.subheader("Filters")
-        picked = st.date_input("Date range", key=_DATES_KEY, min_value=first, max_value=max(last, date.today()),
+        picked = st.date_input("Date range", key=_DATES_KEY,
                                help="Inclusive. Period views count what entered a stage in the range; cohort "
                                     "views follow the leads created in it.")
         for field, (key, _param, label) in _DIMENSIONS.items():
