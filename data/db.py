@@ -61,5 +61,8 @@ def open_store(path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
             marts.refresh(con)
     except duckdb.Error as exc:
         con.close()
-        raise StoreError(_unreadable(Path(path), str(exc))) from exc
+        raise StoreError(
+            f"Database file {path} could not be brought up to this version of Tandem's schema ({exc}). "
+            f"Nothing was changed by the failed step; keep the file, and report this error."
+        ) from exc
     return con

@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
 
 from data.db import StoreError, connect, resolve_db_path
 from metrics import REGISTRY, Filters, get
@@ -60,9 +63,14 @@ def _show(args) -> None:
                       regions=_split(args.region), channels=_split(args.channel), teams=_split(args.team),
                       as_of=args.as_of)
     params = _params(metric, args.param)
-    con = connect(resolve_db_path(args.db), read_only=True)
+    path = Path(args.db).expanduser().resolve() if args.db else resolve_db_path()
+    con = connect(path, read_only=True)
     try:
         frame = metric(con.cursor(), filters, **params)
+    except duckdb.CatalogException as exc:
+        reason = str(exc).splitlines()[0]
+        raise StoreError(f"{path} is not a Tandem database ({reason}). Build one with "
+                         "`python -m data demo --db PATH`.") from exc
     finally:
         con.close()
     if args.format == "csv":

@@ -96,7 +96,7 @@ def stage_summary(cur, f: Filters, basis: str = "period", window_days: int = 90,
         select_params += cond_params * 3
     group_col = DIMENSIONS[group_by] if group_by else None
     key = f"{group_col} as dimension_value, " if group_col else ""
-    group = " group by 1" if group_col else ""
+    group = " group by 1 order by 1" if group_col else ""
     sql = f"select {key}{', '.join(selects)} from mart_lead_funnel as f {where}{group}"
     wide = cur.execute(sql, select_params + params).df()
     return _long_by_stage(wide, "dimension_value" if group_col else None)
@@ -281,7 +281,8 @@ def funnel_waterfall(cur, f: Filters, basis: str = "period", window_days: int = 
     table = summary.merge(
         steps[["stage", "rate", "ci_low", "ci_high", "cumulative_rate", "is_small_sample"]], on="stage", how="left")
     first = table["stage"] == MAIN_PATH[0]
-    table.loc[first, ["rate", "cumulative_rate"]] = [1.0, 1.0] if table.loc[first, "volume"].gt(0).all() else [None, None]
+    has_leads = table.loc[first, "volume"].gt(0).all()
+    table.loc[first, ["rate", "cumulative_rate"]] = [1.0, 1.0] if has_leads else [None, None]
     table.loc[first, "is_small_sample"] = table.loc[first, "volume"] < MIN_SAMPLE
     time = funnel_time_in_stage(cur, f, basis, window_days)[["stage", "median_days", "p90_days", "open_count"]]
     table = table.merge(time, on="stage", how="left").rename(columns={"rate": "pct_of_previous",

@@ -82,6 +82,8 @@ def _every_month(frame: pd.DataFrame, f: Filters, spec: KpiSpec) -> pd.DataFrame
     frame["record_count"] = frame["record_count"].fillna(0).astype("int64")
     if spec.additive:  # a month with nothing in it had zero of an additive measure, not an unknown
         frame["value"] = frame["value"].fillna(0)
+        if spec.format == "count":
+            frame["value"] = frame["value"].astype("int64")
     frame.index.name = "month"
     return frame.reset_index()
 

@@ -1,14 +1,14 @@
 """Shared fixtures: a hand-made funnel small enough to count on paper.
 
 The story (all times midnight; window 2026-01-01..2026-03-31):
-  L1 Jan 5 lead, Jan 6 MQL, Jan 7 SAL, Jan 10 SQL, Jan 20 opp O1 10,000, Mar 1 won     (Webinars, SMB, Americas, sdr1)
-  L2 Jan 10 lead, Jan 12 MQL, Jan 13 SAL, Jan 20 SQL, Feb 1 opp O2 5,000, Mar 10 lost  (Webinars, SMB, Americas, sdr1)
-  L3 Feb 1 lead, Feb 2 MQL, Feb 3 rejected                                            (Paid Search, Enterprise, EMEA, sdr2)
-  L4 Feb 5 lead, Feb 6 MQL, Feb 8 SQL (no SAL event: skipped), still open             (Paid Search, Enterprise, EMEA, sdr2)
-  L5 Mar 1 lead, nothing since                                                        (Paid Search, SMB, EMEA, sdr2)
-  L6 Mar 20 lead, Mar 21 MQL, still open                                              (Webinars, SMB, Americas, sdr1)
-  L7 Dec 15 2025 lead, Jan 3 MQL, Jan 4 SAL, still open (lead before the window)      (Webinars, SMB, Americas, sdr1)
-  L8 Jan 15 lead, Jan 16 MQL, Jan 30 recycled                                         (Paid Search, SMB, EMEA, sdr2)
+  L1 Jan 5 lead, Jan 6 MQL, Jan 7 SAL, Jan 10 SQL, Jan 20 opp O1 10,000, Mar 1 won (Webinars, SMB, Americas, sdr1)
+  L2 Jan 10 lead, Jan 12 MQL, Jan 13 SAL, Jan 20 SQL, Feb 1 opp O2 5,000, Mar 10 lost (Webinars, SMB, Americas, sdr1)
+  L3 Feb 1 lead, Feb 2 MQL, Feb 3 rejected                                     (Paid Search, Enterprise, EMEA, sdr2)
+  L4 Feb 5 lead, Feb 6 MQL, Feb 8 SQL (no SAL event: skipped), still open      (Paid Search, Enterprise, EMEA, sdr2)
+  L5 Mar 1 lead, nothing since                                                 (Paid Search, SMB, EMEA, sdr2)
+  L6 Mar 20 lead, Mar 21 MQL, still open                                       (Webinars, SMB, Americas, sdr1)
+  L7 Dec 15 2025 lead, Jan 3 MQL, Jan 4 SAL, still open (lead before the window) (Webinars, SMB, Americas, sdr1)
+  L8 Jan 15 lead, Jan 16 MQL, Jan 30 recycled                                  (Paid Search, SMB, EMEA, sdr2)
 """
 
 from __future__ import annotations

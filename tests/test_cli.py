@@ -192,21 +192,12 @@ def test_errors_exit_2_from_a_real_subprocess(funnel_db_path, tmp_path):
         assert_one_line_error(proc.returncode, out, err)
 
 
-# --- known bugs, recorded so the fix flips them (strict: an unexpected pass fails the run) --------
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="bug: _show passes --db to resolve_db_path, where $TANDEM_DB wins over it; the "
-                   "help says --db defaults to $TANDEM_DB, so an explicit --db must win")
 def test_db_flag_wins_over_env_var(capsys, funnel_db_path, monkeypatch, tmp_path):
     monkeypatch.setenv("TANDEM_DB", str(tmp_path / "elsewhere.duckdb"))
     code, out, err = run(capsys, "show", "leads", "--db", funnel_db_path, *Q1_ARGS, "--format", "csv")
     assert code == 0, err
 
 
-@pytest.mark.xfail(strict=True, raises=duckdb.CatalogException,
-                   reason="bug: main catches KeyError/ValueError/StoreError only, so a DuckDB file without "
-                   "Tandem's tables ends in a traceback instead of `error:` and exit 2")
 def test_db_file_that_is_not_a_tandem_store(capsys, tmp_path):
     path = tmp_path / "plain.duckdb"
     duckdb.connect(str(path)).close()  # a valid DuckDB file with no tables
