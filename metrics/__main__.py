@@ -21,7 +21,8 @@ def _split(values: list[str] | None) -> tuple[str, ...]:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m metrics", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="every registered metric with its definition")
+    listing = sub.add_parser("list", help="every registered metric with its definition")
+    listing.add_argument("--markdown", action="store_true", help="as the Markdown table the README carries")
     show = sub.add_parser("show", help="compute one metric and print it")
     show.add_argument("name", help="metric name, see `list`")
     show.add_argument("--db", help="database file (default: $TANDEM_DB or data/tandem.duckdb)")
@@ -36,7 +37,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _list() -> None:
+def markdown_table() -> str:
+    """The README's metric table, generated so the docs cannot drift from the registry."""
+    lines = ["| Metric | Name | Owner | Grain | Definition |", "|---|---|---|---|---|"]
+    for m in REGISTRY.values():
+        definition = m.definition.replace("|", "\\|")
+        lines.append(f"| {m.label} | `{m.name}` | {m.owner} | {m.grain} | {definition} |")
+    return "\n".join(lines)
+
+
+def _list(markdown: bool) -> None:
+    if markdown:
+        print(markdown_table())
+        return
     for metric in REGISTRY.values():
         params = ", ".join(f"{p.name}={p.default}" for p in metric.params)
         print(f"{metric.name}  [{metric.area}, owner: {metric.owner}, format: {metric.format}]")
@@ -84,7 +97,7 @@ def _show(args) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        _list() if args.command == "list" else _show(args)
+        _list(args.markdown) if args.command == "list" else _show(args)
     except (KeyError, ValueError, StoreError) as exc:
         print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 2
