@@ -85,3 +85,13 @@ def data_bounds(cur) -> tuple[date, date] | None:
     first, last = cur.execute("select min(lead_at)::date, max(greatest(lead_at, mql_at, sal_at, sql_at, "
                               "opportunity_at, won_at, exited_at))::date from mart_lead_funnel").fetchall()[0]
     return (first, last) if first else None
+
+
+DEFAULT_MONTHS = 6
+
+
+def default_window(first: date, last: date) -> tuple[date, date]:
+    """What the app shows first: the last six calendar months up to `last`, so monthly trends show
+    whole months (only the newest is partial)."""
+    index = last.year * 12 + last.month - 1 - (DEFAULT_MONTHS - 1)
+    return max(first, date(index // 12, index % 12 + 1, 1)), last

@@ -35,9 +35,9 @@ def team_tiles(now: pd.DataFrame, before: pd.DataFrame) -> None:
                             delta=fmt.change(row["volume"], before.loc[stage, "volume"]),
                             help=define("funnel_stage_volume"))
                 if stage != MAIN_PATH[0]:
+                    waited = "" if pd.isna(row["median_days"]) else f"; median {fmt.days(row['median_days'])} in stage"
                     tile.caption(f"{fmt.percent(row['pct_of_previous'])} of previous "
-                                 f"({fmt.interval(row['ci_low'], row['ci_high'])}); "
-                                 f"median {fmt.days(row['median_days'])} in stage",
+                                 f"({fmt.interval(row['ci_low'], row['ci_high'])}){waited}",
                                  help=define("funnel_conversion"))
 
 
@@ -52,8 +52,8 @@ def waterfall_table(waterfall: pd.DataFrame) -> None:
         "Median days in stage": waterfall["median_days"],
         "p90 days": waterfall["p90_days"],
         "Open now": waterfall["open_count"],
-        "Pipeline": waterfall["pipeline_amount"],
-        "Won": waterfall["won_amount"],
+        "Pipeline ($)": waterfall["pipeline_amount"],
+        "Won ($)": waterfall["won_amount"],
     })
     config = {
         "Volume": st.column_config.NumberColumn(format="localized", help=define("funnel_stage_volume")),
@@ -64,8 +64,8 @@ def waterfall_table(waterfall: pd.DataFrame) -> None:
         "p90 days": st.column_config.NumberColumn(format="%.1f", help=define("funnel_time_in_stage")),
         "Open now": st.column_config.NumberColumn(format="localized", help="Records still in the stage at the "
                                                   "as-of date; their age is not in the medians."),
-        "Pipeline": st.column_config.NumberColumn(format="dollar", help=define("funnel_stage_value")),
-        "Won": st.column_config.NumberColumn(format="dollar", help=define("funnel_stage_value")),
+        "Pipeline ($)": st.column_config.NumberColumn(format="compact", help=define("funnel_stage_value")),
+        "Won ($)": st.column_config.NumberColumn(format="compact", help=define("funnel_stage_value")),
     }
     st.dataframe(table, hide_index=True, column_config=config, width="stretch", key="funnel_waterfall_table")
 
@@ -102,7 +102,8 @@ def time_view(f, params) -> None:
         "Median age of open (days)": time_in_stage["open_median_age_days"],
     })
     left, right = st.columns(2)
-    left.dataframe(summary, hide_index=True, width="stretch", key="funnel_open_table")
+    left.dataframe(summary, hide_index=True, width="stretch", key="funnel_open_table",
+                   column_config={"Median age of open (days)": st.column_config.NumberColumn(format="%.1f")})
     right.dataframe(pd.DataFrame({"Reached": velocity["label"], "Records": velocity["record_count"],
                                   "Median days from lead": velocity["median_days"],
                                   "p90 days from lead": velocity["p90_days"]}),

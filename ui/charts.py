@@ -96,8 +96,11 @@ def breakdown_chart(breakdown: pd.DataFrame, step_label: str, dimension_label: s
         y=rows["dimension_value"], x=rows["rate"], orientation="h", marker={"color": colours},
         error_x={"type": "data", "symmetric": False, "array": (rows["ci_high"] - rows["rate"]).fillna(0),
                  "arrayminus": (rows["rate"] - rows["ci_low"]).fillna(0), "color": "#475569", "thickness": 1},
-        text=[f"{r:.1%}  (n={n:,})" for r, n in zip(rows["rate"], rows["denominator"])], textposition="outside",
-        cliponaxis=False, hovertemplate="%{y}: %{x:.1%}<extra></extra>", showlegend=False,
+        # Labels sit inside the bar, at its base, so the interval whiskers at the bar's end stay clear.
+        text=[f"{r:.1%}  n={n:,}" for r, n in zip(rows["rate"], rows["denominator"])], textposition="inside",
+        insidetextanchor="start",
+        textfont={"color": ["#111827" if small else "white" for small in rows["is_small_sample"]]},
+        hovertemplate="%{y}: %{x:.1%}<extra></extra>", showlegend=False,
     ))
     fig.update_xaxes(tickformat=".0%", rangemode="tozero", gridcolor="#EEF2F7", title=f"{step_label} conversion")
     fig.update_yaxes(title=None, automargin=True)
@@ -109,19 +112,17 @@ def time_in_stage_chart(time_in_stage: pd.DataFrame) -> go.Figure:
     """Median and p90 days in each stage; coloured by the team that must move records out of it."""
     next_owner = {stage: STAGE_OWNER[MAIN_PATH[i + 1]] for i, stage in enumerate(MAIN_PATH[:-1])}
     owners = time_in_stage["stage"].map(next_owner)
-    colours = [TEAM_COLOURS[o] for o in owners]
+    labels = [f"{label}  ·  median {_days(median)}, p90 {_days(p90)}" for label, median, p90 in
+              zip(time_in_stage["label"], time_in_stage["median_days"], time_in_stage["p90_days"])]
     fig = go.Figure()
-    fig.add_trace(go.Bar(y=time_in_stage["label"], x=time_in_stage["median_days"], orientation="h", name="Median",
-                         marker={"color": colours}, text=[_days(d) for d in time_in_stage["median_days"]],
-                         textposition="inside", insidetextanchor="start",
-                         hovertemplate="%{y}: median %{x:.1f} days<extra></extra>", showlegend=False))
-    fig.add_trace(go.Scatter(y=time_in_stage["label"], x=time_in_stage["p90_days"], mode="markers+text",
-                             name="90th percentile", marker={"symbol": "line-ns", "size": 18,
-                                                             "line": {"width": 3, "color": "#111827"}},
-                             text=[f"p90 {_days(d)}" for d in time_in_stage["p90_days"]],
-                             textposition="middle right", hovertemplate="%{y}: p90 %{x:.1f} days<extra></extra>"))
+    fig.add_trace(go.Bar(y=labels, x=time_in_stage["median_days"], orientation="h", name="Median",
+                         marker={"color": [TEAM_COLOURS[o] for o in owners]},
+                         hovertemplate="median %{x:.1f} days<extra></extra>", showlegend=False))
+    fig.add_trace(go.Scatter(y=labels, x=time_in_stage["p90_days"], mode="markers", name="90th percentile",
+                             marker={"symbol": "line-ns", "size": 18, "line": {"width": 3, "color": "#111827"}},
+                             hovertemplate="p90 %{x:.1f} days<extra></extra>"))
     _legend_for_teams(fig, owners)
-    fig.update_yaxes(autorange="reversed", title=None)
+    fig.update_yaxes(autorange="reversed", title=None, automargin=True)
     fig.update_xaxes(title="days in stage", gridcolor="#EEF2F7", rangemode="tozero")
     return _layout(fig, 320, "Days in each stage before moving on (bar: median; tick: 90th percentile)")
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import streamlit as st
 
-from metrics.filters import Filters
+from metrics.filters import Filters, default_window
 
-DEFAULT_DAYS = 180
 # Filters field -> (widget key, URL parameter, sidebar label)
 _DIMENSIONS = {
     "segments": ("f_segment", "segment", "Segment"),
@@ -47,7 +46,7 @@ def current() -> Filters:
 def _seed_from_url(options: dict[str, dict[str, str]], first: date, last: date) -> None:
     params = st.query_params
     end = _parse_date(params.get("end")) or last
-    start = _parse_date(params.get("start")) or max(first, end - timedelta(days=DEFAULT_DAYS - 1))
+    start = _parse_date(params.get("start")) or default_window(first, end)[0]
     if start > end:
         start, end = end, start
     st.session_state[_DATES_KEY] = (start, end)
