@@ -113,16 +113,19 @@ def time_view(f, params) -> None:
     st.caption(define("funnel_time_in_stage") + " " + define("funnel_velocity"))
 
 
-def records_view(f, params) -> None:
-    stage = st.selectbox("Stage", list(ALL_STAGES), key="funnel_stage", format_func=STAGE_LABELS.get,
+def records_view(f, params, waterfall: pd.DataFrame) -> None:
+    stage = st.selectbox("Stage", list(ALL_STAGES), index=1, key="funnel_stage", format_func=STAGE_LABELS.get,
                          help=define("funnel_records"))
     records = store.metric("funnel_records", f, stage=stage, limit=RECORD_LIMIT, **params)
     if records.empty:
         st.info(f"No record entered {STAGE_LABELS[stage]} under these filters.")
         return
-    shown = f"{len(records):,}" + (f" (the newest {RECORD_LIMIT:,})" if len(records) == RECORD_LIMIT else "")
-    st.caption(f"{shown} records counted at {STAGE_LABELS[stage]}.")
-    st.dataframe(records, hide_index=True, width="stretch", key="funnel_records_table")
+    volumes = dict(zip(waterfall["stage"], waterfall["volume"]))
+    total = f"{volumes[stage]:,} records" if stage in volumes else "Records"
+    shown = f"the newest {RECORD_LIMIT:,} shown and downloadable" if len(records) == RECORD_LIMIT else "all shown"
+    st.caption(f"{total} counted at {STAGE_LABELS[stage]}; {shown}.")
+    st.dataframe(records.rename(columns=lambda c: c.replace("_", " ").capitalize()), hide_index=True,
+                 width="stretch", key="funnel_records_table")
     st.download_button("Download CSV", safe_csv(records), file_name=f"tandem_{stage}_{f.start}_{f.end}.csv",
                        mime="text/csv", key="funnel_download", icon=":material/download:")
 
@@ -148,7 +151,8 @@ if waterfall["volume"].sum() == 0:
     st.stop()
 if waterfall["is_immature"].any():
     st.warning(f"Immature cohort: leads created up to {f.end:%d %b %Y} have had less than {window} days to "
-               "convert, so the later stages will still grow.", icon=":material/hourglass_top:")
+               "convert, so the later stages will still grow, and the previous period's older cohort looks better "
+               "for it.", icon=":material/hourglass_top:")
 
 team_tiles(waterfall, store.metric("funnel_waterfall", f.previous(), **params))
 st.plotly_chart(charts.funnel_chart(waterfall), width="stretch", key="funnel_chart")
@@ -165,7 +169,7 @@ elif view == "Breakdown":
 elif view == "Time in stage":
     time_view(f, params)
 else:
-    records_view(f, params)
+    records_view(f, params, waterfall)
 
 with st.expander("Definitions of every number on this page"):
     for name in PAGE_METRICS:

@@ -82,7 +82,7 @@ def test_breakdown_and_drill_through(monkeypatch, app_db):
     at.segmented_control(key="funnel_view").set_value("Records").run()
     at.selectbox(key="funnel_stage").set_value("rejected").run()
     records = at.dataframe[1].value  # [0] is the waterfall
-    assert records["lead_id"].tolist() == ["L3"]
+    assert records["Lead id"].tolist() == ["L3"]
     assert at.get("download_button")  # the CSV of the same rows
     at.segmented_control(key="funnel_view").set_value("Breakdown").run()
     at.selectbox(key="funnel_dimension").set_value("segment").run()
