@@ -113,3 +113,15 @@ def test_corrupt_store_gives_a_clear_message(monkeypatch, tmp_path):
     at = start(monkeypatch, broken)
     assert not at.exception
     assert str(broken) in at.error[0].value and "Move it aside" in at.error[0].value
+
+
+def test_first_start_builds_the_demo(monkeypatch, tmp_path):
+    from ui import store
+
+    monkeypatch.setattr(store, "DEMO_LEADS", 2000)  # the real first start builds 50,000; same code path
+    fresh = tmp_path / "new" / "tandem.duckdb"
+    fresh.parent.mkdir()
+    at = start(monkeypatch, fresh, {})
+    assert not at.exception
+    assert fresh.exists()
+    assert int(tiles(at)["Lead"].replace(",", "")) > 0
