@@ -3,7 +3,7 @@
 import streamlit as st
 
 from data.db import StoreError
-from ui import filters, store
+from ui import filters, identity, store
 
 st.set_page_config(page_title="Tandem", page_icon=":material/handshake:", layout="wide")
 
@@ -13,10 +13,11 @@ except StoreError as exc:
     st.error(str(exc))
     st.stop()
 
-page = st.navigation([
+PAGES = [
     st.Page("pages/funnel.py", title="Funnel", icon=":material/filter_alt:", default=True),
     st.Page("pages/definitions.py", title="Definitions", icon=":material/menu_book:"),
-])
+]
+page = st.navigation(PAGES)
 
 bounds = store.bounds()
 if bounds is None:
@@ -24,4 +25,5 @@ if bounds is None:
             "`python -m data demo --db PATH` or import your own data.")
     st.stop()
 st.session_state["filters"] = filters.sidebar(store.options(), bounds)
+st.session_state["user"] = identity.sidebar_picker()
 page.run()

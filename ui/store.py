@@ -77,8 +77,29 @@ def _bounds(path: str):
         cur.close()
 
 
+def people() -> list:
+    """Everyone in the reps table, for the 'acting as' picker."""
+    return _people(str(db_path()))
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _people(path: str) -> list:
+    from ui.identity import User
+
+    cur = connection(path).cursor()
+    try:
+        rows = cur.execute(
+            "select r.rep_id, r.rep_name, r.team_id, t.team_name, t.team_function, r.rep_role "
+            "from reps as r join teams as t using (team_id) order by t.team_function, t.team_name, r.rep_name"
+        ).fetchall()
+    finally:
+        cur.close()
+    return [User(*row) for row in rows]
+
+
 def clear_caches() -> None:
     """Call the moment data changes (an import, a feedback entry, a goal edit)."""
     _metric.clear()
     _options.clear()
     _bounds.clear()
+    _people.clear()
