@@ -13,7 +13,9 @@ ENV_VAR = "TANDEM_DB"
 DEFAULT_DB_PATH = Path(__file__).resolve().parent / "tandem.duckdb"
 
 # Only parquet, json and icu are built in; fail fast instead of trying to download others.
-_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+# No progress bars either: they would be printed into the server's log.
+_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False,
+           "enable_progress_bar": False}
 
 
 class StoreError(RuntimeError):

@@ -65,8 +65,10 @@ def _scope(f: Filters, basis: str) -> tuple[str, list]:
     if basis == "cohort":
         window, params = f.window_sql("lead_at")
         return f"where {window}{dims}", params + dim_params
-    # In the period basis any stage entered before the end needs a lead created before the end.
-    return f"where lead_at < ?::timestamp{dims}", [f.end_exclusive] + dim_params
+    # In the period basis a row can count only if it entered the funnel before the end and had its
+    # last stage entry (main path or detour) after the start.
+    return (f"where lead_at < ?::timestamp and last_event_at >= ?::timestamp{dims}",
+            [f.end_exclusive, f.start] + dim_params)
 
 
 def _member(stage: str, f: Filters, basis: str, window_days: int) -> tuple[str, list]:
@@ -103,38 +105,39 @@ def stage_summary(cur, f: Filters, basis: str = "period", window_days: int = 90,
 
 
 def _long_by_stage(wide: pd.DataFrame, key: str | None) -> pd.DataFrame:
-    rows = []
-    for _, record in wide.iterrows():
-        for order, stage in enumerate(MAIN_PATH):
-            row = {"stage": stage, "stage_order": order, "label": STAGE_LABELS[stage], "owner": STAGE_OWNER[stage],
-                   "volume": int(record[f"n_{stage}"]), "pipeline_amount": float(record[f"pipeline_{stage}"]),
-                   "won_amount": float(record[f"won_{stage}"])}
-            if key:
-                row = {key: record[key], **row}
-            rows.append(row)
-    columns = ([key] if key else []) + ["stage", "stage_order", "label", "owner", "volume",
-                                         "pipeline_amount", "won_amount"]
-    return pd.DataFrame(rows, columns=columns)
+    """One row per (group and) stage from the query's one row per group; vectorised, no row loops."""
+    keys = [key] if key else []
+    frames = [
+        pd.DataFrame({**{k: wide[k] for k in keys}, "stage": stage, "stage_order": order,
+                      "label": STAGE_LABELS[stage], "owner": STAGE_OWNER[stage],
+                      "volume": wide[f"n_{stage}"].astype("int64"),
+                      "pipeline_amount": wide[f"pipeline_{stage}"].astype("float64"),
+                      "won_amount": wide[f"won_{stage}"].astype("float64")})
+        for order, stage in enumerate(MAIN_PATH)
+    ]
+    long = pd.concat(frames, ignore_index=True)
+    return long.sort_values(keys + ["stage_order"], kind="stable").reset_index(drop=True)
 
 
 def steps_from_volumes(volumes: pd.DataFrame, key: str | None = None) -> pd.DataFrame:
     """Next-step and cumulative conversion, with Wilson intervals, from per-stage volumes."""
-    frames = []
-    groups = volumes.groupby(key, sort=False) if key else [(None, volumes)]
-    for value, group in groups:
-        counts = group.set_index("stage")["volume"]
-        first = counts[MAIN_PATH[0]]
-        rows = [{"from_stage": a, "to_stage": b, "step": f"{STAGE_LABELS[a]} → {STAGE_LABELS[b]}",
-                 "owner": STAGE_OWNER[b], "numerator": int(counts[b]), "denominator": int(counts[a]),
-                 "first_stage_count": int(first)} for a, b in STEPS]
-        frame = pd.DataFrame(rows)
-        if key:
-            frame.insert(0, key, value)
-        frames.append(frame)
-    if not frames:  # a breakdown with no rows in scope
-        frames = [pd.DataFrame(columns=[key, "from_stage", "to_stage", "step", "owner", "numerator",
-                                        "denominator", "first_stage_count"])]
+    if key:
+        counts = volumes.pivot_table(index=key, columns="stage", values="volume", aggfunc="sum", sort=False)
+        counts = counts.reindex(columns=list(MAIN_PATH), fill_value=0)  # an empty breakdown has no columns
+    else:
+        counts = volumes.set_index("stage")[["volume"]].T
+    frames = [
+        pd.DataFrame({**({key: counts.index} if key else {}), "from_stage": a, "to_stage": b,
+                      "step": f"{STAGE_LABELS[a]} → {STAGE_LABELS[b]}", "owner": STAGE_OWNER[b],
+                      "numerator": counts[b].to_numpy(dtype="int64"),
+                      "denominator": counts[a].to_numpy(dtype="int64"),
+                      "first_stage_count": counts[MAIN_PATH[0]].to_numpy(dtype="int64")})
+        for a, b in STEPS
+    ]
     out = pd.concat(frames, ignore_index=True)
+    if key:  # group by group, steps in funnel order, as the rows were read
+        order = {value: i for i, value in enumerate(counts.index)}
+        out = out.sort_values(key, key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
     out["rate"] = safe_rate(out["numerator"], out["denominator"])
     out["ci_low"], out["ci_high"] = wilson_interval(out["numerator"], out["denominator"])
     out["cumulative_rate"] = safe_rate(out["numerator"], out["first_stage_count"])

@@ -84,6 +84,8 @@ final as (
         i.sql_at,
         i.opportunity_at,
         i.won_at,
+        greatest(i.lead_at, i.mql_at, i.sal_at, i.sql_at, i.opportunity_at, i.won_at,
+                 e.lost_at, e.rejected_at, e.recycled_at, e.disqualified_at) as last_event_at,
         e.lost_at,
         e.rejected_at,
         e.recycled_at,
@@ -104,4 +106,5 @@ final as (
     left join reps as ae on ae.rep_id = o.ae_rep_id
 )
 
-select * from final
+-- Ordered by entry so DuckDB's per-row-group min/max skip old leads when a window starts late.
+select * from final order by lead_at
