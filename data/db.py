@@ -13,9 +13,7 @@ ENV_VAR = "TANDEM_DB"
 DEFAULT_DB_PATH = Path(__file__).resolve().parent / "tandem.duckdb"
 
 # Only parquet, json and icu are built in; fail fast instead of trying to download others.
-# No progress bars either: they would be printed into the server's log.
-_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False,
-           "enable_progress_bar": False}
+_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
 
 class StoreError(RuntimeError):
@@ -35,7 +33,7 @@ def connect(path: str | os.PathLike, read_only: bool = False) -> duckdb.DuckDBPy
         raise StoreError(f"Database file {path} does not exist. Build one with "
                          f"`python -m data demo --db {path}` or set {ENV_VAR}.")
     try:
-        return duckdb.connect(str(path), read_only=read_only, config=_CONFIG)
+        con = duckdb.connect(str(path), read_only=read_only, config=_CONFIG)
     except duckdb.IOException as exc:
         text = str(exc)
         if "lock" in text.lower():
@@ -47,6 +45,9 @@ def connect(path: str | os.PathLike, read_only: bool = False) -> duckdb.DuckDBPy
         raise StoreError(_unreadable(path, text)) from exc
     except duckdb.Error as exc:
         raise StoreError(_unreadable(path, str(exc))) from exc
+    # Long queries would otherwise print progress bars into the server's log.
+    con.execute("set enable_progress_bar = false")
+    return con
 
 
 def _unreadable(path: Path, reason: str) -> str:
