@@ -47,7 +47,7 @@ def test_declaration_is_complete(name):
     assert metric.grain.strip()
     assert metric.owner in OWNERS
     assert metric.format in FORMATS
-    assert metric.area in ("kpi", "funnel")
+    assert metric.area in ("kpi", "funnel", "goals")
     assert callable(metric.fn)
 
 

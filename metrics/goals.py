@@ -1,0 +1,737 @@
+"""Goals: a target per metric, period and scope, read against the registered KPI that measures it.
+
+A goal's actual is its metric (a KPI-shaped registered metric: one `value` for a date range with
+`grain="total"`) over the goal's period up to the as-of date, restricted to the goal's scope. The
+sidebar filters do not apply: each goal carries its own period and scope, so goal metrics read only
+`filters.as_of_date` from the Filters they are given (the whole as-of day counts as elapsed).
+
+Pacing (shared/docs/domain.md, section 2, Goals), for additive metrics (counts and sums):
+- attainment = actual / target (for a lower-is-better metric, target / actual);
+- expected-to-date = target x the share of the period elapsed. When a quarter or year has a goal
+  for every one of its months, the share follows those months' targets (linear within a month), so
+  a plan with a quiet August does not call August behind; otherwise it is elapsed days / days;
+- pace = actual / expected-to-date; status: on track at ON_TRACK_AT or better, at risk at
+  AT_RISK_AT or better, off track below;
+- linear projection = actual / elapsed days x period days;
+- pipeline-weighted projection (won revenue and won deals only) = actual + the open pipeline
+  weighted by OPEN_STAGE_WIN_PROBABILITY, of which the share of PIPELINE_HORIZON_DAYS left in the
+  period is expected to land in it;
+- required run-rate = (target - actual) / days remaining, per day.
+A rate or average (win rate, deal size, cycle days) is not paced: its expected-to-date is the target,
+its projection is its value to date, and it has no run-rate.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pandas as pd
+
+from data.stages import ALL_STAGES, MAIN_PATH, STAGE_LABELS, STAGE_OWNER
+from metrics.filters import Filters, filter_options
+from metrics.funnel import funnel_stage_volume
+from metrics.kpis import KPIS
+from metrics.periods import PERIOD_TYPES, Period, parse_period
+from metrics.registry import REGISTRY, Metric, Param, metric
+from metrics.stats import safe_rate
+
+SCOPE_TYPES: tuple[str, ...] = ("all", "segment", "region", "team", "channel")
+# Goal scope -> the Filters field that restricts a metric to it.
+SCOPE_FILTERS = {"segment": "segments", "region": "regions", "team": "teams", "channel": "channels"}
+TARGET_RULES: tuple[str, ...] = ("own", "sum_of_months")
+
+ON_TRACK_AT = 0.95
+AT_RISK_AT = 0.85
+STATUSES = ("on track", "at risk", "off track", "not started", "no target", "no data")
+STATUS_RULE = (f"Status compares the actual with the expected-to-date: on track at {ON_TRACK_AT:.0%} of it or "
+               f"better, at risk from {AT_RISK_AT:.0%}, off track below {AT_RISK_AT:.0%}; a finished period "
+               "compares with its whole target. A period that has not begun is not started; a zero target has no "
+               "status; a rate with no records to compute it from has no data.")
+
+# Metrics where less is better: attainment is target / actual.
+LOWER_IS_BETTER = frozenset({"sales_cycle_days"})
+
+# The chance an open record wins, by the stage it is in at the as-of date (the B2B ranges in
+# domain.md: SQL -> Won 20-30%; an opportunity, a step further, 30%). Open SQLs have no amount yet
+# and are valued at the trailing year's average deal size.
+OPEN_STAGE_WIN_PROBABILITY = {"sql": 0.20, "opportunity": 0.30}
+# Open pipeline is taken to close evenly over this many days from the as-of date.
+PIPELINE_HORIZON_DAYS = 90
+# Goal metric -> what a weighted open record adds to it.
+PIPELINE_WEIGHTED = {"won_revenue": "weighted_amount", "won_deals": "weighted_count"}
+
+# Lead source channels that are sales' own doing. The demo has none: every demo lead came in
+# through a marketing campaign, so its sales-sourced revenue is zero.
+SALES_SOURCED_CHANNELS: tuple[str, ...] = ("Outbound", "Sales prospecting")
+# Touch types in `touchpoints` that are sales' work, not marketing's.
+SALES_TOUCH_TYPES: tuple[str, ...] = ("sales_meeting",)
+INFLUENCE_LOOKBACK_DAYS = 365
+
+TRAILING_CHOICES = (90, 180, 365)
+
+_PERIOD_TYPE = Param("period_type", str, "quarter", "month, quarter or year", PERIOD_TYPES)
+_PERIOD = Param("period", str, "current", "current, previous, or a label: 2026-03, 2026-Q1, 2026")
+_PERIOD_PARAMS = (_PERIOD_TYPE, _PERIOD)
+_AS_OF_NOTE = (" Goals have their own period and scope: only the as-of date of the filters applies, the whole "
+               "as-of day counting as elapsed.")
+
+
+# --- which metrics can carry a goal ---------------------------------------------------------------
+
+def goal_metrics() -> dict[str, Metric]:
+    """Registered metrics a goal can be set on: KPI-shaped, one `value` for a date range (grain=total)."""
+    return {name: m for name, m in REGISTRY.items()
+            if any(p.name == "grain" and "total" in (p.choices or ()) for p in m.params)}
+
+
+def drill_stages(metric_name: str) -> tuple[str, ...]:
+    """The stages whose records make up a KPI's actual, read off the KPI's own date column
+    (win rate counts closes: won and lost). Empty for a metric without a stage."""
+    spec = next((s for s in KPIS if s.name == metric_name), None)
+    if spec is None:
+        return ()
+    named = re.findall(r"\b([a-z]+)_at\b", spec.date_column)
+    return tuple(stage for stage in named if stage in ALL_STAGES)
+
+
+def scope_label(scope_type: str, scope_value) -> str:
+    if scope_type == "all" or scope_value is None or (isinstance(scope_value, float) and math.isnan(scope_value)):
+        return "All"
+    return f"{scope_type.capitalize()}: {scope_value}"
+
+
+def goal_filters(period: Period, scope_type: str, scope_value, as_of: date, until: date | None = None) -> Filters:
+    """The Filters a goal's actual is computed with: its period up to `until` (default: the as-of date),
+    restricted to its scope. Call only for a period that has begun."""
+    scope = {SCOPE_FILTERS[scope_type]: (scope_value,)} if scope_type in SCOPE_FILTERS else {}
+    return Filters(start=period.start, end=until or period.read_until(as_of), as_of=as_of, **scope)
+
+
+def reading_filters(period: Period, as_of: date) -> Filters:
+    """What a page passes to the goal metrics: the period's dates (for the reader) and the as-of date."""
+    return Filters(start=period.start, end=period.last_day, as_of=as_of)
+
+
+# --- pacing, by hand ----------------------------------------------------------------------------
+
+def _ratio(numerator: float, denominator: float) -> float:
+    if denominator is None or numerator is None or math.isnan(numerator) or math.isnan(denominator) \
+            or denominator == 0:
+        return math.nan
+    return numerator / denominator
+
+
+def expected_share(period: Period, as_of: date, month_targets: Sequence[float] | None = None) -> float:
+    """Share of a period's target due by the end of `as_of`: elapsed days / days, or, given a target
+    for every month of a quarter or year, the months' targets due so far (linear within a month)."""
+    elapsed = period.elapsed_days(as_of)
+    plan = list(month_targets or ())
+    if period.period_type == "month" or len(plan) != period.months or sum(plan) <= 0:
+        return elapsed / period.days
+    due = sum(target * Period("month", start).elapsed_days(as_of) / Period("month", start).days
+              for start, target in zip(period.month_starts(), plan))
+    return due / sum(plan)
+
+
+def status_of(target: float, pace: float, elapsed: int) -> str:
+    """See STATUS_RULE."""
+    if target is None or math.isnan(target) or target <= 0:
+        return "no target"
+    if elapsed == 0:
+        return "not started"
+    if math.isnan(pace):
+        return "no data"
+    if pace >= ON_TRACK_AT:
+        return "on track"
+    return "at risk" if pace >= AT_RISK_AT else "off track"
+
+
+def read_goal(target: float, actual: float, period: Period, as_of: date, *, additive: bool,
+              lower_is_better: bool = False, share: float | None = None,
+              open_pipeline: float | None = None) -> dict[str, float | str | int]:
+    """Every pacing number of one goal (see the module docstring for the formulas).
+
+    `share`: expected share of the target by `as_of` (default elapsed days / days); `open_pipeline`:
+    the weighted open pipeline landing in the rest of the period, for a pipeline-weighted projection.
+    """
+    total = period.days
+    elapsed = period.elapsed_days(as_of)
+    remaining = total - elapsed
+    nan = math.nan
+    out = {"days_elapsed": elapsed, "days_total": total, "days_remaining": remaining}
+    if elapsed == 0:
+        return {**out, "attainment": nan, "expected_to_date": 0.0 if additive else target, "pace": nan,
+                "linear_projection": nan, "pipeline_projection": nan,
+                "required_per_day": target / total if additive else nan, "actual_per_day": nan,
+                "status": status_of(target, nan, 0)}
+    attainment = _ratio(target, actual) if lower_is_better else _ratio(actual, target)
+    if not additive:
+        return {**out, "attainment": attainment, "expected_to_date": target, "pace": attainment,
+                "linear_projection": actual, "pipeline_projection": nan, "required_per_day": nan,
+                "actual_per_day": nan, "status": status_of(target, attainment, elapsed)}
+    expected = target * (elapsed / total if share is None else share)
+    if lower_is_better:
+        pace = _ratio(expected, actual)
+    else:
+        # Nothing due yet (a plan whose first month has no target): whatever happened is on pace.
+        pace = 1.0 if expected == 0 and target > 0 else _ratio(actual, expected)
+    return {**out, "attainment": attainment, "expected_to_date": expected, "pace": pace,
+            "linear_projection": actual / elapsed * total,
+            "pipeline_projection": nan if open_pipeline is None else actual + open_pipeline,
+            "required_per_day": max(target - actual, 0.0) / remaining if remaining else nan,
+            "actual_per_day": actual / elapsed, "status": status_of(target, pace, elapsed)}
+
+
+def landing_share(period: Period, as_of: date) -> float:
+    """Share of the open pipeline expected to close inside the rest of the period."""
+    remaining = period.days - period.elapsed_days(as_of)
+    return min(1.0, remaining / PIPELINE_HORIZON_DAYS)
+
+
+# --- reverse funnel, by hand --------------------------------------------------------------------
+
+def required_volumes(target: float, average_deal_size: float, rates: Sequence[float]) -> list[float]:
+    """Records needed at each main-path stage (lead ... won) to win `target` in revenue.
+
+    won = target / average deal size; each earlier stage = the next stage's need / its conversion to
+    that stage. A stage whose conversion is zero or unknown, and all before it, need NaN (no plan)."""
+    needed = [_ratio(target, average_deal_size)]
+    for rate in reversed(list(rates)):
+        needed.append(_ratio(needed[-1], rate) if rate and rate > 0 else math.nan)
+    return list(reversed(needed))
+
+
+def bottleneck(pace_vs_required: Sequence[float]) -> int | None:
+    """Index of the stage that loses most ground: the biggest fall in projected / required from the
+    stage before (the first stage: from 100%). None when every stage is on pace or pace is unknown."""
+    values = list(pace_vs_required)
+    if not values or any(v is None or math.isnan(v) for v in values) or min(values) >= 1.0:
+        return None
+    drops = [1.0 - values[0]] + [values[i - 1] - values[i] for i in range(1, len(values))]
+    return max(range(len(drops)), key=lambda i: (drops[i], -i))
+
+
+# --- reading the store --------------------------------------------------------------------------
+
+GOAL_COLUMNS = ("goal_id", "metric_name", "period_type", "period_start", "scope_type", "scope_value",
+                "owner_team", "target", "target_rule")
+
+
+def load_goals(cur) -> pd.DataFrame:
+    """Every goal, one row per goal, with its period label and the sum and count of its month goals."""
+    goals = cur.execute(f"select {', '.join(GOAL_COLUMNS)} from goals "
+                        "order by period_start, period_type, metric_name, scope_type, scope_value").df()
+    goals["period_start"] = pd.to_datetime(goals["period_start"]).dt.date
+    goals["scope_value"] = goals["scope_value"].astype(object).where(goals["scope_value"].notna(), None)
+    goals["target_rule"] = goals["target_rule"].fillna("own")
+    goals["period_label"] = [Period(t, s).label for t, s in zip(goals["period_type"], goals["period_start"])]
+    return _with_month_sums(goals)
+
+
+def _key(frame: pd.DataFrame) -> pd.Series:
+    return frame["metric_name"] + "|" + frame["scope_type"] + "|" + frame["scope_value"].fillna("")
+
+
+def _with_month_sums(goals: pd.DataFrame) -> pd.DataFrame:
+    months = goals[goals["period_type"] == "month"].assign(key=_key)[["key", "period_start", "target"]]
+    parents = goals[goals["period_type"] != "month"].assign(key=_key)
+    parents = parents.assign(end=[Period(t, s).end for t, s in zip(parents["period_type"], parents["period_start"])])
+    pairs = parents[["goal_id", "key", "period_start", "end"]].merge(months, on="key", suffixes=("", "_month"))
+    pairs = pairs[(pairs["period_start_month"] >= pairs["period_start"]) & (pairs["period_start_month"] < pairs["end"])]
+    sums = pairs.groupby("goal_id").agg(months_target=("target", "sum"), months_count=("target", "size"))
+    goals = goals.merge(sums, left_on="goal_id", right_index=True, how="left")
+    goals["months_count"] = goals["months_count"].fillna(0).astype("int64")
+    return goals
+
+
+def month_plan(goals: pd.DataFrame, goal, period: Period) -> list[float] | None:
+    """The targets of a quarter's or year's months, in order, when every month has a goal."""
+    if period.period_type == "month":
+        return None
+    same = goals[(goals["period_type"] == "month") & (goals["metric_name"] == goal.metric_name)
+                 & (goals["scope_type"] == goal.scope_type)
+                 & (goals["scope_value"].fillna("") == (goal.scope_value or ""))]
+    by_month = dict(zip(same["period_start"], same["target"]))
+    plan = [by_month.get(start) for start in period.month_starts()]
+    return None if any(t is None for t in plan) else [float(t) for t in plan]
+
+
+def goals_in(goals: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """The goals set for exactly this period."""
+    return goals[(goals["period_type"] == period.period_type) & (goals["period_start"] == period.start)]
+
+
+def goals_within(goals: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """The goals whose period lies inside this one (a quarter: itself and its months), for the editor."""
+    ends = [Period(t, s).end for t, s in zip(goals["period_type"], goals["period_start"])]
+    inside = (goals["period_start"] >= period.start) & (pd.Series(ends, index=goals.index) <= period.end)
+    return goals[inside]
+
+
+def period_choices(goals: pd.DataFrame, period_type: str, as_of: date) -> list[str]:
+    """Labels to offer in the period picker: every period with a goal, and the current one; newest first."""
+    current = parse_period(period_type, "current", as_of)
+    starts = set(goals.loc[goals["period_type"] == period_type, "period_start"]) | {current.start}
+    return [Period(period_type, start).label for start in sorted(starts, reverse=True)]
+
+
+def kpi_value(cur, metric_name: str, f: Filters) -> tuple[float, int]:
+    """A goal metric's value and record count over `f`, from the registered metric itself."""
+    frame = REGISTRY[metric_name](cur, f, grain="total")
+    value = frame["value"].iloc[0]
+    count = int(frame["record_count"].iloc[0]) if "record_count" in frame else 0
+    return (math.nan if value is None or pd.isna(value) else float(value)), count
+
+
+def _open_pipeline_frame(cur, f: Filters) -> pd.DataFrame:
+    """Open SQLs and opportunities at the end of the as-of day, within f's dimension filters."""
+    moment = f.as_of_date + timedelta(days=1)
+    dims, dim_params = f.dimension_sql()
+    closed = "least(won_at, exited_at)"
+    open_sql = ("sql_at < ? and (opportunity_at is null or opportunity_at >= ?) "
+                "and (exited_at is null or exited_at >= ?)")
+    open_opp = f"opportunity_at < ? and ({closed} is null or {closed} >= ?)"
+    sql = (f"select count(*) filter (where {open_sql}), count(*) filter (where {open_opp}), "
+           f"coalesce(sum(opportunity_amount) filter (where {open_opp}), 0) "
+           f"from mart_lead_funnel as f where sql_at < ?{dims}")
+    row = cur.execute(sql, [moment] * 8 + dim_params).fetchone()
+    year = Filters(f.as_of_date - timedelta(days=364), f.as_of_date, segments=f.segments, regions=f.regions,
+                   channels=f.channels, teams=f.teams, as_of=f.as_of_date)
+    deal_size, _count = kpi_value(cur, "average_deal_size", year)
+    sqls, opps, opp_amount = int(row[0]), int(row[1]), float(row[2])
+    sql_amount = sqls * deal_size if not math.isnan(deal_size) else 0.0
+    frame = pd.DataFrame({
+        "stage": ["sql", "opportunity"],
+        "label": [STAGE_LABELS["sql"], STAGE_LABELS["opportunity"]],
+        "owner": [STAGE_OWNER["sql"], STAGE_OWNER["opportunity"]],
+        "record_count": [sqls, opps],
+        "amount": [sql_amount, opp_amount],
+        "is_valued_at_average": [True, False],
+        "probability": [OPEN_STAGE_WIN_PROBABILITY["sql"], OPEN_STAGE_WIN_PROBABILITY["opportunity"]],
+    })
+    frame["weighted_count"] = frame["record_count"] * frame["probability"]
+    frame["weighted_amount"] = frame["amount"] * frame["probability"]
+    return frame
+
+
+@metric(
+    name="open_pipeline",
+    label="Open pipeline",
+    definition="Records still open at the end of the as-of day, by stage: SQLs not yet an opportunity and "
+    "opportunities not yet won or lost (none rejected, recycled or disqualified). An opportunity counts at its "
+    "amount; an SQL, which has none yet, at the average deal size of the year to the as-of date. Weighted "
+    f"by the chance to win from the stage: SQL {OPEN_STAGE_WIN_PROBABILITY['sql']:.0%}, opportunity "
+    f"{OPEN_STAGE_WIN_PROBABILITY['opportunity']:.0%} (SQL to won is 20-30% in published B2B ranges). The date "
+    "range does not apply; the dimension filters do.",
+    grain="one row per open stage (SQL, Opportunity)",
+    owner="sales",
+    format="currency",
+    area="goals",
+)
+def open_pipeline(cur, f: Filters) -> pd.DataFrame:
+    return _open_pipeline_frame(cur, f)
+
+
+# --- goal progress ------------------------------------------------------------------------------
+
+PROGRESS_COLUMNS = ("goal_id", "metric_name", "label", "owner_team", "scope_type", "scope_value", "scope_label",
+                    "period_type", "period_label", "period_start", "target", "target_rule", "months_target",
+                    "months_count", "format", "is_additive", "is_lower_better", "actual", "record_count",
+                    "attainment", "expected_to_date", "pace", "linear_projection", "pipeline_projection",
+                    "required_per_day", "actual_per_day", "days_elapsed", "days_total", "days_remaining", "status")
+_OWNER_ORDER = {"shared": 0, "marketing": 1, "sales": 2}
+
+
+def _progress_row(cur, goals: pd.DataFrame, goal, period: Period, as_of: date) -> dict:
+    known = goal_metrics().get(goal.metric_name)
+    additive = bool(known.additive) if known else True
+    lower = goal.metric_name in LOWER_IS_BETTER
+    actual, count, landing = math.nan, 0, None
+    if period.elapsed_days(as_of) > 0 and known:
+        f = goal_filters(period, goal.scope_type, goal.scope_value, as_of)
+        actual, count = kpi_value(cur, goal.metric_name, f)
+        if goal.metric_name in PIPELINE_WEIGHTED:
+            share = landing_share(period, as_of)
+            weighted = _open_pipeline_frame(cur, f)[PIPELINE_WEIGHTED[goal.metric_name]].sum() if share else 0.0
+            landing = float(weighted) * share
+    numbers = read_goal(float(goal.target), actual, period, as_of, additive=additive, lower_is_better=lower,
+                        share=expected_share(period, as_of, month_plan(goals, goal, period)),
+                        open_pipeline=landing)
+    return {
+        "goal_id": goal.goal_id, "metric_name": goal.metric_name,
+        "label": known.label if known else goal.metric_name, "owner_team": goal.owner_team,
+        "scope_type": goal.scope_type, "scope_value": goal.scope_value,
+        "scope_label": scope_label(goal.scope_type, goal.scope_value), "period_type": period.period_type,
+        "period_label": period.label, "period_start": period.start, "target": float(goal.target),
+        "target_rule": goal.target_rule, "months_target": goal.months_target, "months_count": goal.months_count,
+        "format": known.format if known else "count", "is_additive": additive, "is_lower_better": lower,
+        "actual": actual, "record_count": count, **numbers,
+    }
+
+
+def _registry_order(name: str) -> int:
+    names = list(REGISTRY)
+    return names.index(name) if name in names else len(names)
+
+
+def progress_frame(cur, period: Period, as_of: date) -> pd.DataFrame:
+    """One row per goal set for `period`, read on `as_of`: shared first, then marketing, then sales."""
+    goals = load_goals(cur)
+    chosen = goals_in(goals, period)
+    rows = [_progress_row(cur, goals, goal, period, as_of) for goal in chosen.itertuples(index=False)]
+    frame = pd.DataFrame(rows, columns=list(PROGRESS_COLUMNS))
+    if frame.empty:
+        return frame
+    order = frame["owner_team"].map(_OWNER_ORDER) * 1000 + frame["metric_name"].map(_registry_order)
+    frame = frame.assign(_order=order).sort_values(["_order", "scope_label"])
+    return frame.drop(columns="_order").reset_index(drop=True)
+
+
+@metric(
+    name="goal_progress",
+    label="Goal progress",
+    definition="Per goal of the chosen period: actual (the goal's metric over the period to the as-of date, in the "
+    "goal's scope); attainment = actual / target (lower-is-better metrics such as sales cycle: target / actual); "
+    "expected-to-date = target x share of the period elapsed, following the month goals' targets when every "
+    "month of a quarter or year has one, else elapsed days / days; pace = actual / expected-to-date; linear "
+    "projection = actual / elapsed days x days in the period; pipeline-weighted projection (won revenue and won "
+    "deals) = actual + weighted open pipeline x the share of a "
+    f"{PIPELINE_HORIZON_DAYS}-day closing horizon left in the period; required run-rate = (target - actual) / "
+    "days remaining. A rate or average is not paced: expected-to-date is its target and its projection its "
+    "value to date. " + STATUS_RULE + _AS_OF_NOTE,
+    grain="one row per goal of the period",
+    owner="shared",
+    format="table",
+    area="goals",
+    params=_PERIOD_PARAMS,
+)
+def goal_progress(cur, f: Filters, period_type: str = "quarter", period: str = "current") -> pd.DataFrame:
+    return progress_frame(cur, parse_period(period_type, period, f.as_of_date), f.as_of_date)
+
+
+# --- pacing line --------------------------------------------------------------------------------
+
+def checkpoints(period: Period, as_of: date) -> list[date]:
+    """Days the cumulative actual is read on: every day of a month, every 7th day of a quarter, every
+    month end of a year, and always the last day read."""
+    last = period.read_until(as_of)
+    if last < period.start:
+        return []
+    if period.period_type == "year":
+        days = [m.last_day for m in (Period("month", s) for s in period.month_starts()) if m.last_day < last]
+    else:
+        step = 1 if period.period_type == "month" else 7
+        days = [period.start + timedelta(days=k) for k in range(0, (last - period.start).days, step)]
+    return days + [last]
+
+
+@metric(
+    name="goal_pacing",
+    label="Goal pacing",
+    definition="One goal's path through its period: the cumulative target (expected-to-date at the end of each "
+    "day, as in Goal progress) and the cumulative actual read at checkpoints (daily in a month, weekly in a "
+    "quarter, at month ends in a year, and on the last day read). For a rate the target line is flat at the "
+    "target and the actual is the rate to date." + _AS_OF_NOTE,
+    grain="one row per day of the period",
+    owner="shared",
+    format="table",
+    area="goals",
+    params=_PERIOD_PARAMS + (Param("goal_id", str, "", "the goal to trace (empty: none)"),),
+)
+def goal_pacing(cur, f: Filters, period_type: str = "quarter", period: str = "current",
+                goal_id: str = "") -> pd.DataFrame:
+    as_of = f.as_of_date
+    chosen = parse_period(period_type, period, as_of)
+    goals = load_goals(cur)
+    match = goals_in(goals, chosen)
+    match = match[match["goal_id"] == goal_id]
+    days = [chosen.start + timedelta(days=k) for k in range(chosen.days)]
+    frame = pd.DataFrame({"day": pd.to_datetime(days), "cumulative_target": math.nan, "cumulative_actual": math.nan})
+    if match.empty:
+        return frame.iloc[0:0]
+    goal = next(match.itertuples(index=False))
+    known = goal_metrics().get(goal.metric_name)
+    if known and known.additive:
+        plan = month_plan(goals, goal, chosen)
+        frame["cumulative_target"] = [goal.target * expected_share(chosen, day, plan) for day in days]
+    else:
+        frame["cumulative_target"] = float(goal.target)
+    if known:
+        for day in checkpoints(chosen, as_of):
+            f_day = goal_filters(chosen, goal.scope_type, goal.scope_value, as_of, until=day)
+            frame.loc[(day - chosen.start).days, "cumulative_actual"] = kpi_value(cur, goal.metric_name, f_day)[0]
+    return frame
+
+
+# --- history and comparisons --------------------------------------------------------------------
+
+@metric(
+    name="goal_history",
+    label="Goal history",
+    definition="One metric's goal (scope all) period by period, ending with the chosen period: target, actual to "
+    "the as-of date, attainment and status as in Goal progress, so a missed period stands out. A period "
+    "without a goal has no target." + _AS_OF_NOTE,
+    grain="one row per period",
+    owner="shared",
+    format="table",
+    area="goals",
+    params=_PERIOD_PARAMS + (Param("metric_name", str, "won_revenue", "the goal metric"),
+                             Param("periods", int, 8, "how many periods, the chosen one last")),
+)
+def goal_history(cur, f: Filters, period_type: str = "quarter", period: str = "current",
+                 metric_name: str = "won_revenue", periods: int = 8) -> pd.DataFrame:
+    known = goal_metrics().get(metric_name)
+    if known is None:
+        raise ValueError(f"{metric_name!r} cannot carry a goal; goal metrics: {', '.join(goal_metrics())}.")
+    as_of = f.as_of_date
+    last = parse_period(period_type, period, as_of)
+    goals = load_goals(cur)
+    mine = goals[(goals["metric_name"] == metric_name) & (goals["scope_type"] == "all")]
+    rows = []
+    for k in range(periods - 1, -1, -1):
+        each = last.shift(-k)
+        goal = goals_in(mine, each)
+        target = float(goal["target"].iloc[0]) if len(goal) else math.nan
+        actual = kpi_value(cur, metric_name, goal_filters(each, "all", None, as_of))[0] \
+            if each.elapsed_days(as_of) else math.nan
+        plan = month_plan(goals, next(goal.itertuples(index=False)), each) if len(goal) else None
+        numbers = read_goal(target, actual, each, as_of, additive=known.additive,
+                            lower_is_better=metric_name in LOWER_IS_BETTER,
+                            share=expected_share(each, as_of, plan))
+        rows.append({"period_label": each.label, "period_title": each.title, "period_start": each.start,
+                     "metric_name": metric_name, "label": known.label, "format": known.format, "target": target,
+                     "actual": actual, "is_complete": each.end <= as_of + timedelta(days=1), **numbers})
+    return pd.DataFrame(rows)
+
+
+COMPARISONS = ("This period", "Previous period", "Same period last year")
+
+
+@metric(
+    name="goal_comparison",
+    label="Goal comparison",
+    definition="Each goal of the chosen period beside the previous period and the same period last year: the "
+    "actual over the same number of days from the period's start as have elapsed in the chosen one (like for "
+    "like while it runs), the change to the chosen period's actual over those days, and each period's final "
+    "actual, target and attainment (its goal for the same metric and scope, if any)." + _AS_OF_NOTE,
+    grain="one row per goal per compared period",
+    owner="shared",
+    format="table",
+    area="goals",
+    params=_PERIOD_PARAMS,
+)
+def goal_comparison(cur, f: Filters, period_type: str = "quarter", period: str = "current") -> pd.DataFrame:
+    as_of = f.as_of_date
+    chosen = parse_period(period_type, period, as_of)
+    goals = load_goals(cur)
+    elapsed = chosen.elapsed_days(as_of)
+    rows = []
+    for goal in goals_in(goals, chosen).itertuples(index=False):
+        known = goal_metrics().get(goal.metric_name)
+        if known is None or elapsed == 0:
+            continue
+        rows += _compared_rows(cur, goals, goal, known, chosen, as_of)
+    return pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
+
+
+COMPARISON_COLUMNS = ("goal_id", "metric_name", "label", "format", "owner_team", "scope_label", "compared",
+                      "period_label", "period_title", "actual_same_point", "change_vs_this", "final_actual", "target",
+                      "attainment")
+
+
+def _compared_rows(cur, goals: pd.DataFrame, goal, known: Metric, chosen: Period, as_of: date) -> list[dict]:
+    same_scope = goals[(goals["metric_name"] == goal.metric_name) & (goals["scope_type"] == goal.scope_type)
+                       & (goals["scope_value"].fillna("") == (goal.scope_value or ""))]
+    elapsed = chosen.elapsed_days(as_of)
+    lower = goal.metric_name in LOWER_IS_BETTER
+    rows = []
+    for compared, each in zip(COMPARISONS, (chosen, chosen.previous(), chosen.last_year())):
+        same_day = each.start + timedelta(days=min(elapsed, each.days) - 1)
+        scoped = (each, goal.scope_type, goal.scope_value, as_of)
+        to_day = kpi_value(cur, goal.metric_name, goal_filters(*scoped, until=same_day))[0]
+        final = kpi_value(cur, goal.metric_name, goal_filters(*scoped))[0]
+        target_rows = goals_in(same_scope, each)
+        target = float(target_rows["target"].iloc[0]) if len(target_rows) else math.nan
+        rows.append({"goal_id": goal.goal_id, "metric_name": goal.metric_name, "label": known.label,
+                     "format": known.format, "owner_team": goal.owner_team,
+                     "scope_label": scope_label(goal.scope_type, goal.scope_value), "compared": compared,
+                     "period_label": each.label, "period_title": each.title, "actual_same_point": to_day,
+                     "change_vs_this": math.nan, "final_actual": final, "target": target,
+                     "attainment": _ratio(target, final) if lower else _ratio(final, target)})
+    now = rows[0]["actual_same_point"]
+    for row in rows[1:]:
+        row["change_vs_this"] = _ratio(now - row["actual_same_point"], row["actual_same_point"])
+    return rows
+
+
+# --- where revenue came from --------------------------------------------------------------------
+
+def marketing_channels(cur) -> tuple[str, ...]:
+    """Source channels in the data that are marketing's: all but SALES_SOURCED_CHANNELS and '(none)'."""
+    return tuple(c for c in filter_options(cur)["channels"] if c not in SALES_SOURCED_CHANNELS and c != "(none)")
+
+
+def _influenced(cur, f: Filters, lookback_days: int) -> tuple[float, int]:
+    dims, dim_params = f.dimension_sql()
+    window, window_params = f.window_sql("won_at")
+    sql = ("select coalesce(sum(won_amount), 0), count(*) from mart_lead_funnel as f "
+           f"where {window}{dims} and exists (select 1 from touchpoints as t where t.lead_id = f.lead_id "
+           "and t.touch_type <> all(?::varchar[]) and t.touched_at <= f.opportunity_at "
+           "and t.touched_at >= f.opportunity_at - to_days(?))")
+    amount, count = cur.execute(sql, window_params + dim_params + [list(SALES_TOUCH_TYPES), lookback_days]).fetchone()
+    return float(amount), int(count)
+
+
+@metric(
+    name="goal_revenue_sources",
+    label="Revenue by source",
+    definition="Won revenue of the chosen period (to the as-of date) split by where its deals began. "
+    "Marketing-sourced: the lead's source channel is a marketing channel (every channel except "
+    f"{' and '.join(SALES_SOURCED_CHANNELS)}); sales-sourced: the rest (those channels, or no recorded "
+    "source). The two add up to won revenue. Marketing-influenced: won deals whose lead had at least one "
+    f"marketing touch (any touchpoint but {', '.join(SALES_TOUCH_TYPES)}) in the lookback days up to the "
+    "opportunity's creation. Sourced deals are usually influenced too: influenced is shown on its own and never "
+    "added to the others." + _AS_OF_NOTE,
+    grain="one row per source (marketing-sourced, sales-sourced, marketing-influenced)",
+    owner="shared",
+    format="currency",
+    area="goals",
+    params=_PERIOD_PARAMS + (Param("lookback_days", int, INFLUENCE_LOOKBACK_DAYS,
+                                   "influence: days before opportunity creation a touch still counts"),),
+)
+def goal_revenue_sources(cur, f: Filters, period_type: str = "quarter", period: str = "current",
+                         lookback_days: int = INFLUENCE_LOOKBACK_DAYS) -> pd.DataFrame:
+    if lookback_days < 1:
+        raise ValueError(f"lookback_days must be at least 1; got {lookback_days}.")
+    as_of = f.as_of_date
+    chosen = parse_period(period_type, period, as_of)
+    amounts = {"total": (0.0, 0), "marketing_sourced": (0.0, 0), "marketing_influenced": (0.0, 0)}
+    if chosen.elapsed_days(as_of):
+        window = goal_filters(chosen, "all", None, as_of)
+        amounts["total"] = (kpi_value(cur, "won_revenue", window)[0], kpi_value(cur, "won_deals", window)[0])
+        channels = marketing_channels(cur)
+        if channels:  # an empty channel filter would mean every channel
+            ours = replace(window, channels=channels)
+            amounts["marketing_sourced"] = (kpi_value(cur, "won_revenue", ours)[0],
+                                            kpi_value(cur, "won_deals", ours)[0])
+        amounts["marketing_influenced"] = _influenced(cur, window, lookback_days)
+    total, total_deals = amounts["total"]
+    sourced, sourced_deals = amounts["marketing_sourced"]
+    influenced, influenced_deals = amounts["marketing_influenced"]
+    frame = pd.DataFrame({
+        "source": ["marketing_sourced", "sales_sourced", "marketing_influenced"],
+        "label": ["Marketing-sourced", "Sales-sourced", "Marketing-influenced"],
+        "owner": ["marketing", "sales", "marketing"],
+        "won_amount": [sourced, total - sourced, influenced],
+        "deal_count": [int(sourced_deals), int(total_deals - sourced_deals), int(influenced_deals)],
+        "is_part_of_total": [True, True, False],
+    })
+    frame["share_of_won_revenue"] = safe_rate(frame["won_amount"], pd.Series([total] * 3))
+    return frame
+
+
+# --- reverse funnel -----------------------------------------------------------------------------
+
+@metric(
+    name="goal_reverse_funnel",
+    label="Reverse funnel",
+    definition="From a revenue target (default: the chosen period's won revenue goal), what each stage must "
+    "deliver in the period: won deals = target / average deal size, opportunities = won deals / Opportunity → "
+    "Won conversion, and so on up to leads, using the period-basis conversions and average deal size of the "
+    "trailing days before the as-of date (a steady-state plan: it ignores the lag between stages). Set "
+    "against the current pace: each stage's entries so far in the period, projected linearly to its end. The "
+    "bottleneck is the stage that loses most ground: the biggest fall in projected / required from the "
+    "stage before (for Lead, from 100%)." + _AS_OF_NOTE,
+    grain="one row per stage (Lead ... Won)",
+    owner="shared",
+    format="count",
+    area="goals",
+    params=_PERIOD_PARAMS + (Param("target", float, 0.0, "revenue target (0: the period's won revenue goal)"),
+                             Param("trailing_days", int, 180, "days of history the rates come from",
+                                   TRAILING_CHOICES)),
+)
+def goal_reverse_funnel(cur, f: Filters, period_type: str = "quarter", period: str = "current",
+                        target: float = 0.0, trailing_days: int = 180) -> pd.DataFrame:
+    if trailing_days < 1:
+        raise ValueError(f"trailing_days must be at least 1; got {trailing_days}.")
+    as_of = f.as_of_date
+    chosen = parse_period(period_type, period, as_of)
+    if not target:
+        goal = goals_in(load_goals(cur), chosen)
+        goal = goal[(goal["metric_name"] == "won_revenue") & (goal["scope_type"] == "all")]
+        target = float(goal["target"].iloc[0]) if len(goal) else math.nan
+    trailing = Filters(as_of - timedelta(days=trailing_days - 1), as_of, as_of=as_of)
+    history = funnel_stage_volume(cur, trailing, basis="period").set_index("stage")["volume"]
+    rates = [_ratio(float(history[b]), float(history[a])) for a, b in zip(MAIN_PATH[:-1], MAIN_PATH[1:])]
+    deal_size = kpi_value(cur, "average_deal_size", trailing)[0]
+    needed = required_volumes(target, deal_size, rates)
+    elapsed = chosen.elapsed_days(as_of)
+    if elapsed:
+        so_far = funnel_stage_volume(cur, goal_filters(chosen, "all", None, as_of), basis="period")
+        actual = so_far.set_index("stage")["volume"].reindex(list(MAIN_PATH)).astype(float).tolist()
+    else:
+        actual = [math.nan] * len(MAIN_PATH)
+    projected = [a / elapsed * chosen.days if elapsed else math.nan for a in actual]
+    pace = [_ratio(p, n) for p, n in zip(projected, needed)]
+    worst = bottleneck(pace)
+    return pd.DataFrame({
+        "stage": list(MAIN_PATH),
+        "label": [STAGE_LABELS[s] for s in MAIN_PATH],
+        "owner": [STAGE_OWNER[s] for s in MAIN_PATH],
+        "trailing_volume": [int(history[s]) for s in MAIN_PATH],
+        "conversion_to_next": rates + [math.nan],
+        "required": needed,
+        "actual_to_date": actual,
+        "projected": projected,
+        "pace_vs_required": pace,
+        "is_bottleneck": [i == worst for i in range(len(MAIN_PATH))],
+        "target": target,
+        "average_deal_size": deal_size,
+        "trailing_start": trailing.start,
+        "trailing_end": trailing.end,
+    })
+
+
+# --- the goals themselves and their audit trail -------------------------------------------------
+
+@metric(
+    name="goal_list",
+    label="Goals",
+    definition="Every goal as stored: metric, period, scope, owner team and target, with whether a quarter's or "
+    "year's target is set on its own or is the sum of its months (target_rule), and what its month goals add "
+    "up to. Edited in the app or imported from CSV, every change audited.",
+    grain="one row per goal",
+    owner="shared",
+    format="table",
+    area="goals",
+)
+def goal_list(cur, f: Filters) -> pd.DataFrame:
+    goals = load_goals(cur)
+    labels = {name: m.label for name, m in REGISTRY.items()}
+    goals["label"] = goals["metric_name"].map(labels).fillna(goals["metric_name"])
+    goals["scope_label"] = [scope_label(t, v) for t, v in zip(goals["scope_type"], goals["scope_value"])]
+    return goals
+
+
+@metric(
+    name="goal_changes",
+    label="Goal changes",
+    definition="The goals' audit trail: who changed which field of which goal, when, from what to what, and "
+    "through what (the editor, a CSV import, or a sum-of-months target following its months), newest "
+    "first, up to `limit` rows.",
+    grain="one row per changed field",
+    owner="shared",
+    format="table",
+    area="goals",
+    params=(Param("limit", int, 200, "most rows returned"),),
+)
+def goal_changes(cur, f: Filters, limit: int = 200) -> pd.DataFrame:
+    return cur.execute(
+        "select a.changed_at, a.changed_by, coalesce(r.rep_name, a.changed_by) as changed_by_name, a.source, "
+        "a.action, a.goal_id, a.metric_name, a.period_type, a.period_start, a.scope_type, a.scope_value, a.field, "
+        "a.old_value, a.new_value from goal_audit as a left join reps as r on r.rep_id = a.changed_by "
+        "order by a.changed_at desc, a.audit_id desc limit ?", [int(limit)]).df()
