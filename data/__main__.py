@@ -7,7 +7,7 @@ import datetime as dt
 import sys
 import time
 
-from data import db, demo
+from data import db, demo, goals
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -45,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="last day of the data, YYYY-MM-DD (default: today)")
     build.add_argument("--replace", action="store_true", help="delete the file first if it exists")
     build.set_defaults(run=_demo)
+    goals.add_commands(commands)
     return parser
 
 
