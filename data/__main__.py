@@ -7,7 +7,7 @@ import datetime as dt
 import sys
 import time
 
-from data import db, demo, goals
+from data import auth, db, demo, goals
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -46,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--replace", action="store_true", help="delete the file first if it exists")
     build.set_defaults(run=_demo)
     goals.add_commands(commands)
+    auth.add_commands(commands)
     return parser
 
 
