@@ -1,0 +1,530 @@
+"""Attribution: how much of each deal's amount each channel and campaign earned, under a named model.
+
+Every model runs in SQL inside DuckDB over mart_opportunity_touches (one row per opportunity per touch).
+One pass per query: the touches in the path, one aggregate per deal (path length, anchor positions, time
+decay total), each touch's credit in cents rounded down, and the cents left over given to the touch
+nearest the milestone, so the credits of a deal add up to its amount to the cent.
+
+The path (PATH_RULES below, shown beside every attributed number):
+- a deal's path is its lead's touches at or before the milestone (opportunity created, or won) and no
+  more than `lookback_days` before it; later touches are ignored, earlier ones fall outside the window;
+- touches at the same moment are ordered by touchpoint_id, the order they were recorded;
+- anchors: first = the first touch of the path; lead conversion = the last touch at or before the lead
+  became an MQL; opportunity creation = the last touch at or before the opportunity was created; close
+  = the last touch of the path. An anchor whose moment comes before the path's first touch is the first
+  touch. With the opportunity-created milestone, close and opportunity creation are the same touch.
+- position models (U, W, full path): anchor shares that fall on one touch add up; the spread share is
+  split evenly over the touches that are no anchor; when every touch is an anchor (one- and most
+  two-touch paths) the anchors share everything in proportion to their weights. So one touch always
+  gets 100%, and two touches holding the U-shaped anchors get 50/50.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from metrics.filters import Filters
+from metrics.registry import Param, metric
+
+MILESTONES = {"opportunity_created": "opportunity_created_at", "won": "won_at"}
+MILESTONE_LABELS = {"opportunity_created": "opportunity created", "won": "won"}
+# Level -> (integer key in mart_opportunity_touches, the columns it stands for).
+LEVELS = {"channel": ("channel_key", ("channel",)),
+          "campaign": ("campaign_key", ("channel", "campaign_id", "campaign_name"))}
+MAX_LOOKBACK_DAYS = 730  # with a half-life of a day or more, no decay weight underflows to zero
+UNATTRIBUTED = "(no touch in the lookback)"
+
+
+@dataclass(frozen=True)
+class Model:
+    """A model's credit rule: anchor roles with weights in thousandths, and the share spread over the
+    touches between them. Time decay has neither: its weights come from each touch's age."""
+
+    name: str
+    label: str
+    anchors: tuple[tuple[str, int], ...] = ()
+    spread: int = 0
+    decay: bool = False
+
+
+MODELS: dict[str, Model] = {m.name: m for m in (
+    Model("first_touch", "First touch", (("first", 1000),)),
+    Model("last_touch", "Last touch", (("close", 1000),)),
+    Model("linear", "Linear", spread=1000),
+    Model("u_shaped", "U-shaped (40/20/40)", (("first", 400), ("lead_conversion", 400)), 200),
+    Model("w_shaped", "W-shaped (30/30/30 + 10)",
+          (("first", 300), ("lead_conversion", 300), ("opportunity_creation", 300)), 100),
+    Model("full_path", "Full path (22.5 × 4 + 10)",
+          (("first", 225), ("lead_conversion", 225), ("opportunity_creation", 225), ("close", 225)), 100),
+    Model("time_decay", "Time decay", decay=True),
+)}
+DEFAULT_MODEL = "w_shaped"
+# Where each anchor sits in the path, as SQL over the deal aggregate `d` (positions count from 1).
+_ANCHOR_SQL = {"first": "1", "lead_conversion": "d.lc", "opportunity_creation": "d.oc", "close": "d.n"}
+ANCHOR_LABELS = {"first": "First touch", "lead_conversion": "Lead conversion",
+                 "opportunity_creation": "Opportunity creation", "close": "Close (last touch)"}
+
+PATH_RULES = (
+    "A deal's path is its lead's touches at or before the milestone and within the lookback window before "
+    "it; later touches are ignored; touches at the same moment are ordered by touchpoint id. Anchors: the "
+    "first touch; lead conversion = the last touch at or before the lead became an MQL; opportunity "
+    "creation = the last touch at or before the opportunity was created; close = the last touch of the "
+    "path (an anchor whose moment precedes the path is its first touch). Anchor shares on one touch add "
+    "up; the spread share goes evenly to the other touches, or, when every touch is an anchor, the anchors "
+    "share everything by weight: one touch gets 100%, two touches holding both U-shaped anchors 50/50. "
+    "Credits are rounded down to the cent and the cents left over go to the last touch, so each deal's "
+    "credits add up to its amount."
+)
+MODEL_RULES = (
+    "Models: first touch and last touch 100%; linear 1/n; U-shaped 40% first, 40% lead conversion, 20% "
+    "spread; W-shaped 30% each to first, lead conversion and opportunity creation, 10% spread; full path "
+    "22.5% each to those and close, 10% spread; time decay weight 2^(-days before the milestone / "
+    "half-life), normalised."
+)
+
+MODEL_PARAM = Param("model", str, DEFAULT_MODEL, "attribution model", tuple(MODELS))
+MILESTONE_PARAM = Param("milestone", str, "won", "opportunity_created: pipeline; won: revenue", tuple(MILESTONES))
+LOOKBACK_PARAM = Param("lookback_days", int, 365,
+                       f"days before the milestone a touch still counts (1-{MAX_LOOKBACK_DAYS})")
+HALF_LIFE_PARAM = Param("half_life_days", float, 7.0, "time decay: days for a touch's weight to halve (1-365)")
+LEVEL_PARAM = Param("level", str, "campaign", "one row per channel or per campaign", tuple(LEVELS))
+PATH_PARAMS = (LOOKBACK_PARAM, HALF_LIFE_PARAM)
+
+
+def model_label(model: str, half_life_days: float = 7.0) -> str:
+    """The model's name as shown beside a number: time decay carries its half-life."""
+    label = MODELS[model].label
+    return f"{label} ({half_life_days:g}-day half-life)" if MODELS[model].decay else label
+
+
+def check_params(model: str | None = None, milestone: str | None = None, lookback_days: int = 365,
+                 half_life_days: float = 7.0, level: str | None = None) -> None:
+    """Raise ValueError naming the parameter and the value when one is out of range."""
+    if model is not None and model not in MODELS:
+        raise ValueError(f"model must be one of {', '.join(MODELS)}; got {model!r}.")
+    if milestone is not None and milestone not in MILESTONES:
+        raise ValueError(f"milestone must be one of {', '.join(MILESTONES)}; got {milestone!r}.")
+    if not 1 <= lookback_days <= MAX_LOOKBACK_DAYS:
+        raise ValueError(f"lookback_days must be between 1 and {MAX_LOOKBACK_DAYS}; got {lookback_days}.")
+    if not 1 <= half_life_days <= 365:
+        raise ValueError(f"half_life_days must be between 1 and 365; got {half_life_days}.")
+    if level is not None and level not in LEVELS:
+        raise ValueError(f"level must be one of {', '.join(LEVELS)}; got {level!r}.")
+
+
+# --- the SQL ------------------------------------------------------------------------------------
+
+def _distinct_anchor_count(positions: list[str]) -> str:
+    """How many different touches the anchors sit on: each anchor counts unless an earlier one shares it."""
+    terms = ["1"] + [f"({p} not in ({', '.join(positions[:i])}))::int" for i, p in enumerate(positions) if i]
+    return " + ".join(terms)
+
+
+def _floor_credit_sql(model: Model) -> str:
+    """A touch's credit in cents, rounded down, as SQL over `position` and the deal aggregate `d`."""
+    if model.decay:
+        return "floor(d.amount_cents * p.decay_weight / d.decay_total)::bigint"
+    if not model.anchors:  # linear
+        return "d.amount_cents // d.n"
+    positions = [_ANCHOR_SQL[role] for role, _ in model.anchors]
+    weight_here = " + ".join(f"{units} * (position = {_ANCHOR_SQL[role]})::int" for role, units in model.anchors)
+    on_anchor = " or ".join(f"position = {p}" for p in positions)
+    middle = f"(d.n - ({_distinct_anchor_count(positions)}))"
+    anchor_total = sum(units for _, units in model.anchors)
+    # Integer arithmetic: (amount x numerator) // denominator is an exact floor.
+    return (f"case when {middle} > 0 then d.amount_cents * (({weight_here}) * {middle} "
+            f"+ (not ({on_anchor}))::int * {model.spread}) // (1000 * {middle}) "
+            f"else d.amount_cents * ({weight_here}) // {anchor_total} end")
+
+
+def credited_touches(f: Filters, milestone: str, models: tuple[str, ...], lookback_days: int,
+                     half_life_days: float, opportunity_id: str | None = None) -> tuple[str, list]:
+    """CTEs ending in `credited`: one row per touch in a deal's path with `credit_<model>` in cents.
+
+    Deals: milestone inside the date range and the filters' segment, region and team (the channel filter
+    selects credited rows later, so a channel's credit never depends on which channels are shown); or,
+    with `opportunity_id`, that one deal whatever the filters. Columns: deal_key, opportunity_id,
+    amount_cents, milestone_at, touchpoint_id, touch_number, position, n (path length), lc, oc (anchor
+    positions), touched_at, campaign_id, campaign_name, channel, touch_type, content_asset, and per model
+    credit_<model> (bigint cents). The credits of a deal sum to its amount_cents exactly.
+    """
+    check_params(milestone=milestone, lookback_days=lookback_days, half_life_days=half_life_days)
+    for name in models:
+        check_params(model=name)
+    column = MILESTONES[milestone]
+    if opportunity_id is None:
+        dims, dim_params = replace(f, channels=()).dimension_sql("t")
+        scope = f"t.{column} >= ?::timestamp and t.{column} < ?::timestamp{dims}"
+        scope_params = [f.start, f.end_exclusive] + dim_params
+    else:
+        scope, scope_params = f"t.opportunity_id = ? and t.{column} is not null", [opportunity_id]
+    floors = ",\n        ".join(f"{_floor_credit_sql(MODELS[m])} as floor_{m}" for m in models)
+    rests = ", ".join(f"any_value(amount_cents) - sum(floor_{m}) as rest_{m}" for m in models)
+    credits = ", ".join(f"(c.floor_{m} + case when c.position = c.n then r.rest_{m} else 0 end)::bigint "
+                        f"as credit_{m}" for m in models)
+    sql = f"""
+with
+
+path as (
+    select
+        t.deal_key, t.opportunity_id, t.amount_cents, t.{column} as milestone_at, t.touchpoint_id,
+        t.touch_number, t.touched_at, t.campaign_key, t.channel_key, t.campaign_id, t.campaign_name, t.channel,
+        t.touch_type, t.content_asset, t.lead_converted_at, t.opportunity_created_at,
+        pow(2.0, -epoch(t.{column} - t.touched_at) / 86400.0 / ?) as decay_weight
+    from mart_opportunity_touches as t
+    where {scope} and t.touched_at <= t.{column} and t.touched_at >= t.{column} - to_days(?::integer)
+),
+
+deals as (
+    select
+        deal_key,
+        any_value(amount_cents) as amount_cents,
+        min(touch_number) - 1 as offset_in_lead_path,
+        count(*) as n,
+        greatest(1, count(*) filter (where touched_at <= lead_converted_at)) as lc,
+        greatest(1, count(*) filter (where touched_at <= opportunity_created_at)) as oc,
+        sum(decay_weight) as decay_total
+    from path
+    group by deal_key
+),
+
+floored as materialized (
+    select
+        p.* exclude (lead_converted_at, opportunity_created_at),
+        p.touch_number - d.offset_in_lead_path as position,
+        d.n, d.lc, d.oc,
+        {floors}
+    from path as p
+    inner join deals as d using (deal_key)
+),
+
+rests as (
+    select deal_key, {rests}
+    from floored
+    group by deal_key
+),
+
+credited as (
+    select c.* exclude ({', '.join(f'floor_{m}' for m in models)}), {credits}
+    from floored as c
+    inner join rests as r using (deal_key)
+)
+"""
+    return sql, [float(half_life_days)] + scope_params + [int(lookback_days)]
+
+
+def _channel_filter(f: Filters, alias: str = "") -> tuple[str, list]:
+    """`and channel = any(?)` for the credited rows when the channel filter is set."""
+    if not f.channels:
+        return "", []
+    prefix = f"{alias}." if alias else ""
+    return f" and {prefix}channel = any(?::varchar[])", [list(f.channels)]
+
+
+def unattributed(cur, f: Filters, milestone: str, lookback_days: int) -> tuple[int, float]:
+    """(deals, amount) in scope with no touch in their path: no model can credit them to anyone."""
+    column = MILESTONES[milestone]
+    dims, dim_params = replace(f, channels=()).dimension_sql("o")
+    sql = f"""
+        select count(*), coalesce(sum(o.amount), 0)
+        from mart_opportunities as o
+        where o.{column} >= ?::timestamp and o.{column} < ?::timestamp{dims}
+          and not exists (
+              select 1 from mart_opportunity_touches as t
+              where t.deal_key = o.deal_key and t.touched_at <= t.{column}
+                and t.touched_at >= t.{column} - to_days(?::integer))
+    """
+    deals, amount = cur.execute(sql, [f.start, f.end_exclusive] + dim_params + [int(lookback_days)]).fetchone()
+    return int(deals), float(amount)
+
+
+def credit_by(cur, f: Filters, milestone: str, models: tuple[str, ...], level: str, lookback_days: int,
+              half_life_days: float) -> pd.DataFrame:
+    """Credit per channel or campaign and model. Columns: the level's columns (channel; or channel,
+    campaign_id, campaign_name), credited_<m> (dollars), deals_<m> (the sum of the deal shares: deals
+    credited, fractional), deals_touched (deals with a touch of it in the path), touches."""
+    ctes, params = credited_touches(f, milestone, models, lookback_days, half_life_days)
+    where, where_params = _channel_filter(f)
+    key, columns = LEVELS[level]
+    # Per deal and key first (on integers), so "deals touched" is a count, not a count(distinct).
+    per_deal = ", ".join(f"sum(credit_{m}) as credit_{m}" for m in models)
+    sums = ", ".join(f"sum(credit_{m}) / 100.0 as credited_{m}, "
+                     f"sum(credit_{m} / nullif(amount_cents, 0)) as deals_{m}" for m in models)
+    names = ", ".join(f"any_value({c}) as {c}" for c in columns)
+    sql = f"""{ctes},
+per_deal as (
+    select deal_key, {key} as source_key, any_value(amount_cents) as amount_cents, {per_deal}, count(*) as touches
+    from credited where true{where}
+    group by deal_key, {key}
+),
+per_source as (
+    select source_key, {sums}, count(*) as deals_touched, sum(touches) as touches
+    from per_deal group by source_key
+),
+names as (select {key} as source_key, {names} from path group by {key})
+select names.* exclude (source_key), per_source.* exclude (source_key)
+from per_source inner join names using (source_key)
+order by {", ".join(columns)}"""
+    frame = cur.execute(sql, params + where_params).df()
+    for m in models:
+        frame[f"deals_{m}"] = frame[f"deals_{m}"].fillna(0.0)
+    frame["touches"] = frame["touches"].astype("int64")
+    return frame
+
+
+# --- metrics ------------------------------------------------------------------------------------
+
+_DEAL_SCOPE = (" Deals: those whose milestone (opportunity created for pipeline, won for revenue) falls in "
+               "the date range, of the segment, region and team filtered; the channel filter only hides "
+               "other channels' rows.")
+
+ATTRIBUTION_COLUMNS = ("channel", "campaign_id", "campaign_name", "credited_amount", "credited_deals",
+                       "deals_touched", "touches", "share_of_credited", "is_unattributed", "model", "model_label",
+                       "milestone")
+
+
+@metric(
+    name="attribution_credit",
+    label="Attributed pipeline or revenue",
+    definition="Each deal's amount split over the touches of its path by the chosen model, summed per channel "
+    "or campaign: pipeline with the opportunity-created milestone, revenue with the won milestone. Credited "
+    "deals = the sum of the campaign's shares of each deal. Deals with no touch in the lookback stay "
+    "unattributed, in a row of their own. " + MODEL_RULES + " " + PATH_RULES + _DEAL_SCOPE,
+    grain="one row per channel or per campaign, plus the unattributed deals",
+    owner="shared",
+    format="currency",
+    area="attribution",
+    params=(MODEL_PARAM, MILESTONE_PARAM, LEVEL_PARAM) + PATH_PARAMS,
+)
+def attribution_credit(cur, f: Filters, model: str = DEFAULT_MODEL, milestone: str = "won", level: str = "campaign",
+                       lookback_days: int = 365, half_life_days: float = 7.0) -> pd.DataFrame:
+    check_params(model, milestone, lookback_days, half_life_days, level)
+    frame = credit_by(cur, f, milestone, (model,), level, lookback_days, half_life_days)
+    frame = frame.rename(columns={f"credited_{model}": "credited_amount", f"deals_{model}": "credited_deals"})
+    frame["is_unattributed"] = False
+    if not f.channels:
+        deals, amount = unattributed(cur, f, milestone, lookback_days)
+        if deals:
+            row = {"channel": UNATTRIBUTED, "campaign_id": None, "campaign_name": UNATTRIBUTED,
+                   "credited_amount": amount, "credited_deals": float(deals), "deals_touched": deals, "touches": 0,
+                   "is_unattributed": True}
+            frame = pd.concat([frame, pd.DataFrame([{k: row[k] for k in frame.columns}])], ignore_index=True)
+    total = frame.loc[~frame["is_unattributed"], "credited_amount"].sum()
+    frame["share_of_credited"] = (frame["credited_amount"] / total if total else 0.0).where(~frame["is_unattributed"])
+    frame["model"], frame["model_label"] = model, model_label(model, half_life_days)
+    frame["milestone"] = milestone
+    for key in ("campaign_id", "campaign_name"):
+        if key not in frame:
+            frame[key] = None
+    return frame[list(ATTRIBUTION_COLUMNS)].sort_values(
+        ["is_unattributed", "credited_amount"], ascending=[True, False]).reset_index(drop=True)
+
+
+PATH_COLUMNS = ("touch_number", "touchpoint_id", "touched_at", "channel", "campaign_name", "touch_type",
+                "content_asset", "status", "position", "roles", "credit", "share", "amount", "milestone_at",
+                "model_label")
+
+
+@metric(
+    name="attribution_path",
+    label="One deal's touch path",
+    definition="Every touch on one opportunity's lead up to its close, in order, with its position in the path, "
+    "the anchor roles it holds and its credit under the chosen model and milestone; touches after the "
+    "milestone or before the lookback window get nothing and say why. One deal, whatever the filters. "
+    + PATH_RULES,
+    grain="one row per touch on the opportunity's lead",
+    owner="shared",
+    format="table",
+    area="attribution",
+    params=(Param("opportunity_id", str, "", "the opportunity to show"), MODEL_PARAM, MILESTONE_PARAM) + PATH_PARAMS,
+)
+def attribution_path(cur, f: Filters, opportunity_id: str = "", model: str = DEFAULT_MODEL, milestone: str = "won",
+                     lookback_days: int = 365, half_life_days: float = 7.0) -> pd.DataFrame:
+    check_params(model, milestone, lookback_days, half_life_days)
+    column = MILESTONES[milestone]
+    touches = cur.execute(
+        f"select touch_number, touchpoint_id, touched_at, channel, campaign_name, touch_type, content_asset, "
+        f"amount_cents / 100.0 as amount, {column} as milestone_at from mart_opportunity_touches "
+        f"where opportunity_id = ? order by touch_number", [opportunity_id]).df()
+    ctes, params = credited_touches(f, milestone, (model,), lookback_days, half_life_days, opportunity_id)
+    credited = cur.execute(f"{ctes} select touchpoint_id, position, n, lc, oc, credit_{model} / 100.0 as credit "
+                           f"from credited", params).df()
+    out = touches.merge(credited, on="touchpoint_id", how="left")
+    out["status"] = _path_status(out, lookback_days)
+    out["roles"] = [_roles(MODELS[model], row) for row in out.itertuples()]
+    out["credit"] = out["credit"].fillna(0.0)
+    out["share"] = (out["credit"] / out["amount"]).where(out["amount"] > 0)
+    out["position"] = out["position"].astype("Int64")
+    out["model_label"] = model_label(model, half_life_days)
+    return out[list(PATH_COLUMNS)]
+
+
+def _path_status(path: pd.DataFrame, lookback_days: int) -> list[str]:
+    statuses = []
+    for row in path.itertuples():
+        if pd.isna(row.milestone_at):
+            statuses.append("no milestone yet")
+        elif row.touched_at > row.milestone_at:
+            statuses.append("after the milestone: ignored")
+        elif pd.isna(row.position):
+            statuses.append(f"more than {lookback_days} days before the milestone: outside the lookback")
+        else:
+            statuses.append("in the path")
+    return statuses
+
+
+def _roles(model: Model, row) -> str:
+    """The model's anchor roles a touch holds, in the model's order ('' for a touch between anchors)."""
+    if pd.isna(row.position):
+        return ""
+    where = {"first": 1, "lead_conversion": row.lc, "opportunity_creation": row.oc, "close": row.n}
+    return ", ".join(ANCHOR_LABELS[role] for role, _ in model.anchors if where[role] == row.position)
+
+
+COMPARISON_TOP = Param("disputed", int, 5, "how many rows to flag as the ones the models disagree on most")
+
+
+@metric(
+    name="attribution_comparison",
+    label="Attribution model comparison",
+    definition="Every model's credited amount per channel or campaign side by side, with each row's share of "
+    "the credited total under each model. Disagreement = the largest minus the smallest of those shares (in "
+    "percentage points); the rows with the widest disagreement are flagged, with the model furthest from the "
+    "median of the others (the one result not to move budget on alone). " + MODEL_RULES + " " + PATH_RULES
+    + _DEAL_SCOPE,
+    grain="one row per channel or per campaign",
+    owner="shared",
+    format="table",
+    area="attribution",
+    params=(MILESTONE_PARAM, LEVEL_PARAM) + PATH_PARAMS + (COMPARISON_TOP,),
+)
+def attribution_comparison(cur, f: Filters, milestone: str = "won", level: str = "campaign",
+                           lookback_days: int = 365, half_life_days: float = 7.0, disputed: int = 5) -> pd.DataFrame:
+    check_params(milestone=milestone, lookback_days=lookback_days, half_life_days=half_life_days, level=level)
+    models = tuple(MODELS)
+    frame = credit_by(cur, f, milestone, models, level, lookback_days, half_life_days)
+    credits = frame[[f"credited_{m}" for m in models]].to_numpy(dtype="float64")
+    totals = credits.sum(axis=0)
+    shares = credits / np.where(totals > 0, totals, np.nan)
+    for i, m in enumerate(models):
+        frame[f"share_{m}"] = shares[:, i]
+    frame["min_credit"] = credits.min(axis=1) if len(frame) else []
+    frame["max_credit"] = credits.max(axis=1) if len(frame) else []
+    frame["disagreement_pts"] = (np.nanmax(shares, axis=1) - np.nanmin(shares, axis=1)) * 100 if len(frame) else []
+    frame["outlier_model"] = [models[i] for i in _outliers(shares)]
+    ranked = frame["disagreement_pts"].rank(ascending=False, method="first")
+    frame["is_disputed"] = (ranked <= disputed) & (frame["disagreement_pts"] > 0)
+    frame["milestone"] = milestone
+    columns = [c for c in ("channel", "campaign_id", "campaign_name") if c in frame]
+    return frame.drop(columns=[f"deals_{m}" for m in models]).sort_values(
+        ["disagreement_pts"] + columns, ascending=[False] + [True] * len(columns)).reset_index(drop=True)
+
+
+def _outliers(shares: np.ndarray) -> np.ndarray:
+    """Per row, the model whose share lies furthest from the median of the other models' shares."""
+    n_models = shares.shape[1]
+    if not len(shares):
+        return np.array([], dtype=int)
+    distance = np.empty_like(shares)
+    for i in range(n_models):
+        others = np.delete(shares, i, axis=1)
+        distance[:, i] = np.abs(shares[:, i] - np.median(others, axis=1))
+    return np.nanargmax(np.nan_to_num(distance, nan=-1.0), axis=1)
+
+
+ALL_CHANNELS = "All channels"
+_SOURCED_MEASURES = {"opportunity_created": "pipeline", "won": "revenue"}
+
+
+@metric(
+    name="marketing_sourced_influenced",
+    label="Marketing-sourced and influenced",
+    definition="Pipeline (opportunities created in the date range) and revenue (won in it), two ways, side by "
+    "side and never summed. Marketing-sourced: the lead's first touch happened at or before the lead was "
+    "created (a marketing touch brought it in); by channel, the channel of that touch, so channels add up to "
+    "the total. Marketing-influenced: at least one marketing touch in the lookback window before the milestone "
+    "(creation for pipeline, won for revenue); by channel, deals with a touch of that channel, so a deal counts "
+    "under every channel that touched it and channels do not add up. Sourced is a subset of influenced when "
+    "the first touch falls in the lookback. All channels: every deal in scope." + _DEAL_SCOPE,
+    grain="one row for all channels, then one per channel",
+    owner="marketing",
+    format="currency",
+    area="attribution",
+    params=(LOOKBACK_PARAM,),
+)
+def marketing_sourced_influenced(cur, f: Filters, lookback_days: int = 365) -> pd.DataFrame:
+    check_params(lookback_days=lookback_days)
+    parts = [_sourced_influenced_counts(cur, f, milestone, lookback_days) for milestone in MILESTONES]
+    frame = pd.concat(parts, ignore_index=True)
+    wide = frame.pivot_table(index="channel", columns=["measure", "kind"], values=["deals", "amount"],
+                             aggfunc="sum", fill_value=0, sort=False)
+    out = pd.DataFrame({"channel": wide.index})
+    for measure in _SOURCED_MEASURES.values():
+        total = frame.loc[(frame["measure"] == measure) & (frame["kind"] == "total"), "amount"].sum()
+        for kind in ("sourced", "influenced"):
+            key = ("amount", measure, kind)
+            out[f"{kind}_{measure}"] = wide[key].to_numpy() if key in wide else 0.0
+            deals = ("deals", measure, kind)
+            out[f"{kind}_{measure}_deals"] = wide[deals].to_numpy().astype("int64") if deals in wide else 0
+            out[f"{kind}_{measure}_share"] = out[f"{kind}_{measure}"] / total if total else np.nan
+        out[f"total_{measure}"] = total
+    if f.channels:
+        out = out[out["channel"].isin((ALL_CHANNELS,) + f.channels)]
+    order = (out["channel"] != ALL_CHANNELS).astype(int)
+    return out.assign(_order=order).sort_values(["_order", "influenced_revenue", "channel"],
+                                                ascending=[True, False, True]).drop(columns="_order") \
+        .reset_index(drop=True)
+
+
+def _sourced_influenced_counts(cur, f: Filters, milestone: str, lookback_days: int) -> pd.DataFrame:
+    """Long rows (measure, kind, channel, deals, amount); kind is sourced, influenced or total."""
+    column = MILESTONES[milestone]
+    dims, dim_params = replace(f, channels=()).dimension_sql("t")
+    window = f"t.{column} >= ?::timestamp and t.{column} < ?::timestamp{dims}"
+    window_params = [f.start, f.end_exclusive] + dim_params
+    sql = f"""
+with
+
+touches as (
+    select t.deal_key, t.channel_key, t.channel, t.amount_cents, t.touch_number, t.touched_at, t.lead_created_at,
+           t.{column} as milestone_at
+    from mart_opportunity_touches as t
+    where {window}
+),
+
+sourced as (
+    select deal_key, channel, amount_cents from touches where touch_number = 1 and touched_at <= lead_created_at
+),
+
+influenced as (
+    select deal_key, channel_key, any_value(channel) as channel, any_value(amount_cents) as amount_cents
+    from touches
+    where touched_at <= milestone_at and touched_at >= milestone_at - to_days(?::integer)
+    group by deal_key, channel_key
+),
+
+influenced_deals as (
+    select deal_key, any_value(amount_cents) as amount_cents from influenced group by deal_key
+),
+
+final as (
+    select 'sourced' as kind, channel, count(*) as deals, sum(amount_cents) as cents from sourced group by channel
+    union all
+    select 'sourced', '{ALL_CHANNELS}', count(*), sum(amount_cents) from sourced
+    union all
+    select 'influenced', channel, count(*), sum(amount_cents) from influenced group by channel
+    union all
+    select 'influenced', '{ALL_CHANNELS}', count(*), sum(amount_cents) from influenced_deals
+    union all
+    select 'total', '{ALL_CHANNELS}', count(*), sum(t.amount_cents)
+    from mart_opportunities as t where {window}
+)
+
+select kind, channel, deals, coalesce(cents, 0) / 100.0 as amount from final
+"""
+    frame = cur.execute(sql, window_params + [int(lookback_days)] + window_params).df()
+    frame["measure"] = _SOURCED_MEASURES[milestone]
+    return frame
