@@ -8,6 +8,7 @@ import sys
 import time
 
 from data import auth, db, demo, goals
+from data.importers import cli as import_cli
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -47,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     build.set_defaults(run=_demo)
     goals.add_commands(commands)
     auth.add_commands(commands)
+    import_cli.add_parser(commands)
     return parser
 
 
