@@ -15,6 +15,7 @@ except StoreError as exc:
 
 PAGES = [
     st.Page("pages/funnel.py", title="Funnel", icon=":material/filter_alt:", default=True),
+    st.Page("pages/goals.py", title="Goals", icon=":material/flag:"),
     st.Page("pages/definitions.py", title="Definitions", icon=":material/menu_book:"),
 ]
 page = st.navigation(PAGES)

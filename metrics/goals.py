@@ -266,10 +266,12 @@ def goals_in(goals: pd.DataFrame, period: Period) -> pd.DataFrame:
 
 
 def goals_within(goals: pd.DataFrame, period: Period) -> pd.DataFrame:
-    """The goals whose period lies inside this one (a quarter: itself and its months), for the editor."""
+    """The goals whose period lies inside this one (a quarter: itself, then its months), for the editor."""
     ends = [Period(t, s).end for t, s in zip(goals["period_type"], goals["period_start"])]
-    inside = (goals["period_start"] >= period.start) & (pd.Series(ends, index=goals.index) <= period.end)
-    return goals[inside]
+    inside = goals[(goals["period_start"] >= period.start) & (pd.Series(ends, index=goals.index) <= period.end)]
+    length = inside["period_type"].map({t: -i for i, t in enumerate(PERIOD_TYPES)})
+    order = inside["metric_name"].map(_registry_order)
+    return inside.assign(_l=length, _o=order).sort_values(["_l", "period_start", "_o"]).drop(columns=["_l", "_o"])
 
 
 def period_choices(goals: pd.DataFrame, period_type: str, as_of: date) -> list[str]:
@@ -383,11 +385,16 @@ def progress_frame(cur, period: Period, as_of: date) -> pd.DataFrame:
     goals = load_goals(cur)
     chosen = goals_in(goals, period)
     rows = [_progress_row(cur, goals, goal, period, as_of) for goal in chosen.itertuples(index=False)]
-    frame = pd.DataFrame(rows, columns=list(PROGRESS_COLUMNS))
+    return _in_page_order(pd.DataFrame(rows, columns=list(PROGRESS_COLUMNS)))
+
+
+def _in_page_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """Shared goals first, then marketing's, then sales'; within a team, in registry order, then by scope
+    (a stable sort, so a goal's compared periods keep their order)."""
     if frame.empty:
         return frame
     order = frame["owner_team"].map(_OWNER_ORDER) * 1000 + frame["metric_name"].map(_registry_order)
-    frame = frame.assign(_order=order).sort_values(["_order", "scope_label"])
+    frame = frame.assign(_order=order).sort_values(["_order", "scope_label"], kind="stable")
     return frame.drop(columns="_order").reset_index(drop=True)
 
 
@@ -535,7 +542,7 @@ def goal_comparison(cur, f: Filters, period_type: str = "quarter", period: str =
         if known is None or elapsed == 0:
             continue
         rows += _compared_rows(cur, goals, goal, known, chosen, as_of)
-    return pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
+    return _in_page_order(pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS)))
 
 
 COMPARISON_COLUMNS = ("goal_id", "metric_name", "label", "format", "owner_team", "scope_label", "compared",
@@ -643,7 +650,8 @@ def goal_revenue_sources(cur, f: Filters, period_type: str = "quarter", period: 
     "deliver in the period: won deals = target / average deal size, opportunities = won deals / Opportunity → "
     "Won conversion, and so on up to leads, using the period-basis conversions and average deal size of the "
     "trailing days before the as-of date (a steady-state plan: it ignores the lag between stages). Set "
-    "against the current pace: each stage's entries so far in the period, projected linearly to its end. The "
+    "against the current pace: each stage's entries so far in the period, projected linearly to its end, and the "
+    "average deal size so far in the period against the one the plan assumes. The "
     "bottleneck is the stage that loses most ground: the biggest fall in projected / required from the "
     "stage before (for Lead, from 100%)." + _AS_OF_NOTE,
     grain="one row per stage (Lead ... Won)",
@@ -670,9 +678,12 @@ def goal_reverse_funnel(cur, f: Filters, period_type: str = "quarter", period: s
     deal_size = kpi_value(cur, "average_deal_size", trailing)[0]
     needed = required_volumes(target, deal_size, rates)
     elapsed = chosen.elapsed_days(as_of)
+    period_deal_size = math.nan
     if elapsed:
-        so_far = funnel_stage_volume(cur, goal_filters(chosen, "all", None, as_of), basis="period")
+        window = goal_filters(chosen, "all", None, as_of)
+        so_far = funnel_stage_volume(cur, window, basis="period")
         actual = so_far.set_index("stage")["volume"].reindex(list(MAIN_PATH)).astype(float).tolist()
+        period_deal_size = kpi_value(cur, "average_deal_size", window)[0]
     else:
         actual = [math.nan] * len(MAIN_PATH)
     projected = [a / elapsed * chosen.days if elapsed else math.nan for a in actual]
@@ -691,6 +702,7 @@ def goal_reverse_funnel(cur, f: Filters, period_type: str = "quarter", period: s
         "is_bottleneck": [i == worst for i in range(len(MAIN_PATH))],
         "target": target,
         "average_deal_size": deal_size,
+        "period_average_deal_size": period_deal_size,
         "trailing_start": trailing.start,
         "trailing_end": trailing.end,
     })
@@ -730,8 +742,11 @@ def goal_list(cur, f: Filters) -> pd.DataFrame:
     params=(Param("limit", int, 200, "most rows returned"),),
 )
 def goal_changes(cur, f: Filters, limit: int = 200) -> pd.DataFrame:
-    return cur.execute(
+    changes = cur.execute(
         "select a.changed_at, a.changed_by, coalesce(r.rep_name, a.changed_by) as changed_by_name, a.source, "
         "a.action, a.goal_id, a.metric_name, a.period_type, a.period_start, a.scope_type, a.scope_value, a.field, "
         "a.old_value, a.new_value from goal_audit as a left join reps as r on r.rep_id = a.changed_by "
         "order by a.changed_at desc, a.audit_id desc limit ?", [int(limit)]).df()
+    changes["period_start"] = pd.to_datetime(changes["period_start"]).dt.date
+    changes["period_title"] = [Period(t, s).title for t, s in zip(changes["period_type"], changes["period_start"])]
+    return changes
