@@ -5,6 +5,7 @@ Each mart is one SQL file in data/marts/ whose header states its grain. Metrics 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -34,3 +35,52 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
     except Exception:
         con.execute("rollback")
         raise
+
+
+_CREATE = re.compile(r"create\s+or\s+replace\s+table\s+(\w+)\s+as\s+(.*?);?\s*$", re.S | re.I)
+
+# Marts whose rows for a lead are built from that lead's rows alone (a lead's funnel, its MQL entries),
+# so refresh_leads can rebuild them lead by lead. A mart that ranks or totals across leads
+# (mart_opportunities numbers every deal) does not belong here.
+LEAD_LOCAL_MARTS: tuple[str, ...] = ("mart_lead_funnel", "mart_mql_followup")
+
+
+def _mart_query(path: Path) -> tuple[str, str]:
+    """(table, the query that builds it) of one mart file."""
+    match = _CREATE.search(path.read_text())
+    if not match:
+        raise ValueError(f"Mart file {path.name} does not hold one `create or replace table NAME as ...`.")
+    return match.group(1), match.group(2)
+
+
+def _lead_keyed_tables(cur) -> set[str]:
+    rows = cur.execute("select table_name from duckdb_columns() where column_name = 'lead_id' "
+                       "and schema_name = 'main' and database_name = current_database() and table_name in "
+                       "(select table_name from duckdb_tables() where schema_name = 'main' "
+                       "and database_name = current_database())").fetchall()
+    return {row[0] for row in rows}
+
+
+def refresh_leads(cur, lead_ids) -> None:
+    """Rebuild these leads' rows in the LEAD_LOCAL_MARTS, in the caller's transaction.
+
+    For writes that touch a few leads (a verdict writes one stage event): a full refresh rebuilds every
+    lead, seconds at a million leads; this takes tens of milliseconds. The mart's own SQL runs
+    unchanged, with each table it reads that holds lead_id (raw tables, earlier marts) narrowed to
+    these leads by a CTE of the same name. Other marts are left as they are: the caller must only
+    change what they do not read (a stage event changes no opportunity).
+    """
+    ids = sorted({str(lead_id) for lead_id in lead_ids})
+    if not ids:
+        return
+    keyed = _lead_keyed_tables(cur)
+    for path in mart_files():
+        name, query = _mart_query(path)
+        if name not in LEAD_LOCAL_MARTS:
+            continue
+        read = [t for t in sorted(keyed - {name}) if re.search(rf"\b{t}\b", query)]
+        narrowed = "".join(f"{t} as (select * from main.{t} where lead_id = any($ids)), " for t in read)
+        cur.execute(f"delete from {name} where lead_id = any($ids)", {"ids": ids})
+        # The outer filter is what keeps other leads out; the narrowing is what makes it fast.
+        cur.execute(f"insert into {name} by name with {narrowed}built as (\n{query}\n) "
+                    f"select * from built where lead_id = any($ids)", {"ids": ids})

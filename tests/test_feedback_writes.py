@@ -1,0 +1,308 @@
+"""The feedback loop's write paths (data/feedback.py): what they refuse, what they write, and that they write
+all of it or nothing, also under concurrency. Each test writes into its own copy of the fixture."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from data import db, feedback, marts
+from data.feedback import FeedbackError
+from feedback_fixture import HTML_NOTE, build_feedback_fixture
+from metrics import get
+from metrics.filters import Filters
+
+AT = datetime(2026, 3, 12, 10, 0)
+MARCH = Filters(date(2026, 3, 1), date(2026, 3, 31), as_of=date(2026, 3, 31))
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("writes") / "template.duckdb"
+    build_feedback_fixture(path)
+    return path
+
+
+@pytest.fixture
+def con(template, tmp_path):
+    path = tmp_path / "store.duckdb"
+    shutil.copy(template, path)
+    connection = db.open_store(path)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def cur(con):
+    cursor = con.cursor()
+    yield cursor
+    cursor.close()
+
+
+def counts(cur) -> tuple[int, int, int]:
+    """(feedback entries, stage events, answers): what a refused write must leave unchanged."""
+    return cur.execute("select (select count(*) from sales_feedback), (select count(*) from stage_events), "
+                       "(select count(*) from feedback_responses)").fetchone()
+
+
+# --- refused input, nothing written -------------------------------------------------------------
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"verdict": "reject"}, "A rejection needs a reason"),
+    ({"verdict": "reject", "reason_code": ""}, "A rejection needs a reason"),
+    ({"verdict": "reject", "reason_code": "no_such_reason"}, "'no_such_reason' is not on the reason list"),
+    ({"verdict": "reject", "reason_code": "bad_timing"}, "'bad_timing' has been retired"),
+    ({"verdict": "accept", "reason_code": "no_budget"}, "An accepted lead takes no rejection reason"),
+    ({"verdict": "approve"}, "verdict must be one of accept, reject, recycle; got 'approve'"),
+    ({"verdict": "accept", "rating": 0}, "rating must be a whole number from 1 to 5; got 0"),
+    ({"verdict": "accept", "rating": 6}, "rating must be a whole number from 1 to 5; got 6"),
+    ({"verdict": "accept", "rating": "5"}, "rating must be a whole number from 1 to 5; got '5'"),
+    ({"verdict": "accept", "rating": 4.5}, "got 4.5"),
+    ({"verdict": "accept", "rating": True}, "got True"),
+    ({"verdict": "accept", "note": "x" * 2001}, "note is 2,001 characters long; the limit is 2,000"),
+    ({"verdict": "accept", "note": "bell\x07"}, "control character (code 7) at position 5"),
+    ({"verdict": "accept", "lead_id": "NOPE"}, "no lead with id 'NOPE'"),
+    ({"verdict": "accept", "lead_id": "L8"}, "lead L8 has not become an MQL"),
+    ({"verdict": "accept", "author_rep_id": "mkt1"}, "Only sales (SDR and AE teams) give feedback"),
+    ({"verdict": "accept", "author_rep_id": "ghost"}, "no person with rep id 'ghost'"),
+    ({"verdict": "accept", "at": datetime(2026, 3, 10, 9, 0)}, "before lead M5 became an MQL"),
+])
+def test_verdicts_are_refused_with_a_clear_message_and_nothing_written(cur, kwargs, message):
+    before = counts(cur)
+    arguments = {"author_rep_id": "sdr2", "lead_id": "M5", "at": AT, **kwargs}
+    with pytest.raises(FeedbackError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        feedback.record_verdict(cur, **arguments)
+    assert counts(cur) == before
+
+
+def test_a_failure_mid_write_leaves_nothing_behind(cur, monkeypatch):
+    before = counts(cur)
+
+    def broken(cur, lead_ids):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(marts, "refresh_leads", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        feedback.record_verdict(cur, "sdr2", "M5", "reject", reason_code="no_budget", at=AT)
+    assert counts(cur) == before  # the feedback row and the stage event were rolled back together
+
+
+# --- verdicts reach the funnel at once ----------------------------------------------------------
+
+def test_a_rejection_writes_feedback_a_stage_event_and_the_marts(cur):
+    feedback_id = feedback.record_verdict(cur, "sdr2", "M5", "reject", reason_code="no_budget", rating=2,
+                                          note=HTML_NOTE, at=AT)
+    row = cur.execute("select author_rep_id, lead_id, verdict, reason_code, rating, note, status from sales_feedback "
+                      "where feedback_id = ?", [feedback_id]).fetchone()
+    assert row == ("sdr2", "M5", "reject", "no_budget", 2, HTML_NOTE, "open")  # the note exactly as given
+    assert cur.execute("select stage, entered_at, moved_by_rep_id from stage_events where lead_id = 'M5' "
+                       "order by entered_at desc limit 1").fetchone() == ("rejected", AT, "sdr2")
+    # Both marts show it without a full refresh.
+    assert cur.execute("select rejected_at, current_stage from mart_lead_funnel where lead_id = 'M5'").fetchone() == (
+        AT, "rejected")
+    assert cur.execute("select verdict, verdict_at, reason_code from mart_mql_followup where lead_id = 'M5'"
+                       ).fetchone() == ("reject", AT, "no_budget")
+    # And so do the metrics: March's worked MQLs go from 5 to 6, rejections from 3 to 4.
+    row = get("mql_acceptance")(cur, MARCH).iloc[0]
+    assert (row["worked"], row["rejected"]) == (6, 4)
+    assert get("funnel_records")(cur, MARCH, stage="rejected")["lead_id"].tolist() == ["M5", "M3", "M7", "M2"]
+
+
+def test_per_lead_refresh_matches_a_full_refresh(cur, con):
+    feedback.record_verdict(cur, "sdr2", "M5", "accept", rating=5, at=AT)
+    feedback.record_verdict(cur, "sdr1", "M6", "recycle", reason_code="no_project", at=datetime(2026, 4, 2, 9))
+    targeted = {table: cur.execute(f"select * from {table} order by all").fetchall()
+                for table in marts.LEAD_LOCAL_MARTS}
+    marts.refresh(con)
+    for table, rows in targeted.items():
+        assert cur.execute(f"select * from {table} order by all").fetchall() == rows, table
+
+
+def test_accept_and_recycle_write_their_stages(cur):
+    feedback.record_verdict(cur, "sdr2", "M5", "accept", rating=5, note="Great", at=AT)
+    assert cur.execute("select sal_at from mart_lead_funnel where lead_id = 'M5'").fetchone() == (AT,)
+    feedback.record_verdict(cur, "sdr1", "M6", "recycle", reason_code="no_project", at=datetime(2026, 4, 2, 9))
+    assert cur.execute("select recycled_at from mart_lead_funnel where lead_id = 'M6'").fetchone() == (
+        datetime(2026, 4, 2, 9),)
+
+
+def test_campaign_rating(cur):
+    before = counts(cur)
+    with pytest.raises(FeedbackError, match="rating is required"):
+        feedback.rate_campaign(cur, "mgr1", "c1", None)
+    with pytest.raises(FeedbackError, match="no campaign with id 'c9'"):
+        feedback.rate_campaign(cur, "mgr1", "c9", 3)
+    with pytest.raises(FeedbackError, match="Only sales"):
+        feedback.rate_campaign(cur, "mkt1", "c1", 3)
+    assert counts(cur) == before
+    feedback_id = feedback.rate_campaign(cur, "mgr1", "c1", 3, note="Fine.", at=AT)
+    assert cur.execute("select verdict, campaign_id, lead_id, rating from sales_feedback where feedback_id = ?",
+                       [feedback_id]).fetchone() == ("rating", "c1", None, 3)
+    assert counts(cur)[1] == before[1]  # a campaign rating moves no lead
+
+
+# --- marketing answers --------------------------------------------------------------------------
+
+def test_answers_keep_their_history_and_the_first_one_times_the_response(cur):
+    before = counts(cur)
+    with pytest.raises(FeedbackError, match="Marketing answers sales' feedback; Sue Sdr"):
+        feedback.respond(cur, "sdr2", "fb3", "acknowledged", at=AT)
+    with pytest.raises(FeedbackError, match="status must be one of acknowledged, action_planned, resolved"):
+        feedback.respond(cur, "mkt1", "fb3", "done", at=AT)
+    with pytest.raises(FeedbackError, match="no feedback with id 'fb99'"):
+        feedback.respond(cur, "mkt1", "fb99", "resolved", at=AT)
+    with pytest.raises(FeedbackError, match="before the feedback was given"):
+        feedback.respond(cur, "mkt1", "fb3", "resolved", at=datetime(2026, 3, 1))
+    assert counts(cur) == before
+    # fb3 was given Mar 10 10:00: acknowledged 6 hours later, resolved the next day.
+    feedback.respond(cur, "mkt1", "fb3", "acknowledged", note="On it.", at=datetime(2026, 3, 10, 16))
+    feedback.respond(cur, "mktmgr", "fb3", "resolved", note="Routing fixed.", at=datetime(2026, 3, 11, 16))
+    assert cur.execute("select status, response_note, responded_by_rep_id from sales_feedback "
+                       "where feedback_id = 'fb3'").fetchone() == ("resolved", "Routing fixed.", "mktmgr")
+    assert cur.execute("select count(*) from feedback_responses where feedback_id = 'fb3'").fetchone() == (2,)
+    inbox = get("feedback_inbox")(cur, MARCH).set_index("feedback_id")
+    assert inbox.loc["fb3", "hours_to_response"] == pytest.approx(6)
+
+
+# --- the reason list ----------------------------------------------------------------------------
+
+def test_reason_list_admin(cur):
+    with pytest.raises(FeedbackError, match="Only managers may change the reason list; Sam Sdr"):
+        feedback.add_reason(cur, "sdr1", "too_small", "Too small")
+    with pytest.raises(FeedbackError, match="lowercase letters, digits and underscores; got 'Too Small'"):
+        feedback.add_reason(cur, "mgr1", "Too Small", "Too small")
+    with pytest.raises(FeedbackError, match="'no_budget' is already on the list"):
+        feedback.add_reason(cur, "mgr1", "no_budget", "No budget")
+    feedback.add_reason(cur, "mgr1", "too_small", "Too small", at=AT)
+    # A reason in use cannot be deleted, only retired; retired, new feedback cannot use it, old keeps it.
+    with pytest.raises(FeedbackError, match="used by 1 feedback entries, so it cannot be deleted; retire it"):
+        feedback.delete_reason(cur, "mgr1", "wrong_persona")
+    feedback.retire_reason(cur, "mgr1", "wrong_persona", at=AT)
+    with pytest.raises(FeedbackError, match="already retired"):
+        feedback.retire_reason(cur, "mgr1", "wrong_persona")
+    with pytest.raises(FeedbackError, match="'wrong_persona' has been retired"):
+        feedback.record_verdict(cur, "sdr2", "M5", "reject", reason_code="wrong_persona", at=AT)
+    listing = feedback.reason_list(cur).set_index("reason_code")
+    assert listing.loc["wrong_persona", ["is_active", "used_count", "retired_by"]].tolist() == [False, 1, "Max Manager"]
+    assert listing.loc["too_small", ["is_active", "added_by"]].tolist() == [True, "Max Manager"]
+    # Reinstated, it can be used again; an unused reason can be deleted.
+    feedback.reinstate_reason(cur, "mgr1", "wrong_persona")
+    feedback.record_verdict(cur, "sdr2", "M5", "reject", reason_code="wrong_persona", at=AT)
+    feedback.delete_reason(cur, "mgr1", "typo_reason")
+    assert "typo_reason" not in set(feedback.reason_list(cur)["reason_code"])
+
+
+# --- SLA policies -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("changes, message", [
+    ({"business_hours_start": 17, "business_hours_end": 9}, "business hours must start before they end; got 17 to 9"),
+    ({"business_hours_end": 25}, "business_hours_end must be a whole hour from 0 to 24; got 25"),
+    ({"business_days": "0,8"}, "business_days must name at least one weekday"),
+    ({"business_days": "mon"}, "business_days must be ISO weekday numbers"),
+    ({"threshold": -5}, r"threshold \(minutes\) must be a number from 1 to 10,080; got -5"),
+    ({"compliance_target": 1.5}, "compliance_target must be a share above 0 and at most 1"),
+    ({"description": " "}, "description is required"),
+    ({"colour": "red"}, "Unknown policy field 'colour'"),
+])
+def test_policy_edits_are_validated(cur, changes, message):
+    with pytest.raises(FeedbackError, match=message):
+        feedback.update_sla_policy(cur, "mgr1", "sla-first-touch", changes)
+    assert cur.execute("select count(*) from sla_policy_changes").fetchone() == (0,)
+
+
+def test_policy_edits_are_permitted_to_managers_audited_and_change_the_numbers(cur):
+    with pytest.raises(FeedbackError, match="Only managers may change the SLA policies; Sam Sdr"):
+        feedback.update_sla_policy(cur, "sdr1", "sla-first-touch", {"threshold": 30})
+    # Saturdays count, and 20 minutes are allowed.
+    changed = feedback.update_sla_policy(cur, "mktmgr", "sla-first-touch",
+                                         {"business_days": "1,2,3,4,5,6", "threshold": 20.0}, at=AT)
+    assert changed == 2
+    audit = feedback.policy_changes(cur)
+    assert sorted(zip(audit["field"], audit["old_value"], audit["new_value"])) == [
+        ("business_days", "1,2,3,4,5", "1,2,3,4,5,6"), ("threshold", "15.0", "20.0")]
+    assert set(audit["changed_by"]) == {"Mo Marketing-Lead"}
+    # Within 20 minutes: M1 4, M2 8, M7 10. Late: M3 (Friday 16:55 -> Monday 09:12 is now 5 + 480 Saturday
+    # + 12 = 497 minutes) and M4 (Saturday noon -> Monday 09:05: 300 + 5 = 305). Never touched: M5.
+    row = get("sla_first_touch")(cur, MARCH).iloc[0]
+    assert (row["due_count"], row["within_count"], row["late_count"], row["threshold_minutes"]) == (6, 3, 2, 20.0)
+    assert row["p50_minutes"] == pytest.approx(10)  # 4, 8, 10, 305, 497
+    assert feedback.update_sla_policy(cur, "mktmgr", "sla-first-touch", {"threshold": 20}) == 0  # nothing new
+
+
+# --- concurrency --------------------------------------------------------------------------------
+
+THREADS, ENTRIES = 8, 50
+
+
+def add_mqls(con, n: int) -> list[str]:
+    """n extra MQLs (owned by sdr1) and one SDR per thread to write about them."""
+    ids = [f"Q{i:03d}" for i in range(n)]
+    con.executemany("insert into leads (lead_id, created_at, owner_rep_id, campaign_id) values (?, ?, 'sdr1', 'c1')",
+                    [(i, datetime(2026, 4, 1)) for i in ids])
+    con.executemany("insert into stage_events (lead_id, stage, entered_at) values (?, ?, ?)",
+                    [(i, stage, datetime(2026, 4, 1, hour)) for i in ids for stage, hour in (("lead", 8), ("mql", 9))])
+    con.executemany("insert into reps (rep_id, rep_name, team_id, rep_role) values (?, ?, 'SDR-A', 'sdr')",
+                    [(f"writer{t}", f"Writer {t}") for t in range(THREADS)])
+    marts.refresh(con)
+    return ids
+
+
+def test_eight_threads_writing_fifty_entries_each(con):
+    leads = add_mqls(con, 40)
+    errors: list[BaseException] = []
+    inconsistent: list[tuple] = []
+    reads: list[int] = []
+    done = threading.Event()
+
+    def write(thread: int) -> None:
+        cur = con.cursor()  # each thread its own cursor from the one connection, as the app does
+        try:
+            for j in range(ENTRIES):
+                lead = leads[(thread * 7 + j) % len(leads)]  # threads share leads, so writes collide
+                verdict = ("accept", "reject", "recycle")[j % 3]
+                feedback.record_verdict(cur, f"writer{thread}", lead, verdict,
+                                        reason_code="no_budget" if verdict == "reject" else None, rating=1 + j % 5,
+                                        note=f"thread {thread} entry {j}",
+                                        at=datetime(2026, 5, 1) + timedelta(seconds=thread * 1000 + j))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            cur.close()
+
+    def read() -> None:
+        # One statement reads one snapshot: every entry's feedback row, stage event and mart row, or none of them.
+        cur = con.cursor()
+        sql = ("select (select count(*) from sales_feedback where author_rep_id like 'writer%'), "
+               "(select count(*) from stage_events where moved_by_rep_id like 'writer%'), "
+               "(select count(*) from mart_lead_funnel as f join (select lead_id, arg_max(stage, entered_at) as stage "
+               "from stage_events group by 1) as e using (lead_id) where f.current_stage <> e.stage)")
+        try:
+            while not done.wait(0.005):  # read again and again while the writers run
+                written, events, stale = cur.execute(sql).fetchone()
+                reads.append(written)
+                if written != events or stale:
+                    inconsistent.append((written, events, stale))
+        finally:
+            cur.close()
+
+    reader = threading.Thread(target=read)
+    writers = [threading.Thread(target=write, args=(t,)) for t in range(THREADS)]
+    reader.start()
+    for thread in writers:
+        thread.start()
+    for thread in writers:
+        thread.join()
+    done.set()
+    reader.join()
+
+    assert errors == []
+    assert inconsistent == []
+    assert len(set(reads)) > 2  # the reader saw the table grow, not just before and after
+    cur = con.cursor()
+    assert cur.execute("select count(*) from sales_feedback where author_rep_id like 'writer%'").fetchone() == (400,)
+    assert cur.execute("select count(*) from stage_events where moved_by_rep_id like 'writer%'").fetchone() == (400,)
+    assert cur.execute("select count(distinct note) from sales_feedback where author_rep_id like 'writer%'"
+                       ).fetchone() == (400,)
