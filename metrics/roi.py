@@ -1,0 +1,385 @@
+"""Campaign ROI: what each channel and campaign cost, what it brought in, and what sales thinks of it.
+
+Spend is summed per campaign over the days of the date range in its own query and joined one row per
+campaign, so a campaign with many deals is never charged once per deal (the trap in
+../shared/docs/domain.md). Pipeline and revenue are attributed (metrics.attribution) under a model that
+every row names. Leads, MQLs, SQLs and opportunities are the campaign's own: leads whose original
+campaign it is, entering each stage in the date range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from metrics import attribution
+from metrics.attribution import DEFAULT_MODEL, LEVELS, MODEL_PARAM, PATH_PARAMS, check_params, model_label
+from metrics.filters import Filters
+from metrics.registry import Param, metric
+from metrics.stats import MIN_SAMPLE, safe_rate, wilson_interval
+
+LEVEL_PARAM = Param("level", str, "campaign", "one row per channel or per campaign", tuple(LEVELS))
+MIN_DEALS_PARAM = Param("min_won_deals", int, 5, "below this many won deals touched, ROI is flagged as a small sample")
+TOP_REASONS = 3
+NO_CAMPAIGN = "(no campaign)"
+
+_SPEND_NOTE = ("Spend: campaign spend on the days of the date range, counted once per campaign whatever the "
+               "number of its deals. Spend cannot be split by segment, region or team, so under those filters "
+               "it stays whole while leads and revenue shrink.")
+_VOLUME_NOTE = ("Leads, MQLs, SQLs and opportunities: the campaign's own leads (their original campaign) that "
+                "entered each stage in the date range.")
+_VERDICT_NOTE = ("Sales' verdict on the MQLs entering in the date range: acceptance rate = accepted (reached "
+                 "SAL) / MQLs; rejection rate = rejected / worked (accepted, rejected or recycled), each with a "
+                 f"95% Wilson interval; top {TOP_REASONS} rejection reasons and the average 1-5 quality rating "
+                 "from the sales feedback given in the date range on the campaign or its leads.")
+
+
+def _keys(level: str) -> tuple[str, ...]:
+    return LEVELS[level][1]
+
+
+def spend_by(cur, f: Filters, level: str) -> pd.DataFrame:
+    """Spend per channel or campaign over the date range: one sum per campaign, never per deal."""
+    where, params = _channel_only(f, "c")
+    keys = ", ".join(f"c.{k}" for k in _keys(level))
+    sql = (f"select {keys}, sum(s.spend_amount) as spend from campaign_spend as s "
+           f"inner join campaigns as c using (campaign_id) "
+           f"where s.spend_date >= ? and s.spend_date <= ?{where} group by all")
+    return cur.execute(sql, [f.start, f.end] + params).df()
+
+
+def _channel_only(f: Filters, alias: str) -> tuple[str, list]:
+    if not f.channels:
+        return "", []
+    return f" and {alias}.channel = any(?::varchar[])", [list(f.channels)]
+
+
+def _lead_scope(f: Filters) -> tuple[str, list]:
+    """Lead rows of the segment, region and team filtered; the campaign's channel decides the channel."""
+    dims, params = replace(f, channels=()).dimension_sql("f")
+    channel, channel_params = _channel_only(f, "c")
+    channel = channel.replace("c.channel", "coalesce(c.channel, f.channel)")
+    return dims + channel, params + channel_params
+
+
+def _key_select(level: str) -> str:
+    columns = {"channel": "coalesce(c.channel, f.channel) as channel", "campaign_id": "f.campaign_id",
+               "campaign_name": f"coalesce(c.campaign_name, '{NO_CAMPAIGN}') as campaign_name"}
+    return ", ".join(columns[k] for k in _keys(level))
+
+
+def volumes_by(cur, f: Filters, level: str) -> pd.DataFrame:
+    """Leads, MQLs, SQLs, opportunities entering in the range, and sales' decisions on those MQLs."""
+    scope, scope_params = _lead_scope(f)
+    counts, params = [], []
+    for stage, name in (("lead", "leads"), ("mql", "mqls"), ("sql", "sqls"), ("opportunity", "opportunities")):
+        window, window_params = f.window_sql(f"f.{stage}_at")
+        counts.append(f"count(*) filter (where {window}) as {name}")
+        params += window_params
+    mql_window, mql_params = f.window_sql("f.mql_at")
+    verdicts = {"accepted": "f.sal_at is not null", "rejected": "f.rejected_at is not null",
+                "worked": "f.sal_at is not null or f.rejected_at is not null or f.recycled_at is not null"}
+    for name, condition in verdicts.items():
+        counts.append(f"count(*) filter (where {mql_window} and ({condition})) as {name}")
+        params += mql_params
+    sql = (f"select {_key_select(level)}, {', '.join(counts)} from mart_lead_funnel as f "
+           f"left join campaigns as c on c.campaign_id = f.campaign_id "
+           f"where f.lead_at < ?::timestamp{scope} group by all")
+    return cur.execute(sql, params + [f.end_exclusive] + scope_params).df()
+
+
+def feedback_by(cur, f: Filters, level: str) -> pd.DataFrame:
+    """Top rejection reasons (text) and average rating per key, from feedback given in the date range.
+
+    Feedback on a lead follows the lead's filters; a rating of a whole campaign has no segment and counts
+    whatever the segment, region or team filter.
+    """
+    dims, dim_params = replace(f, channels=()).dimension_sql("f")
+    channel, channel_params = _channel_only(f, "c")
+    keys = ", ".join({"channel": "c.channel", "campaign_id": "c.campaign_id",
+                      "campaign_name": "c.campaign_name"}[k] for k in _keys(level))
+    key_names = ", ".join(_keys(level))
+    sql = f"""
+with
+
+feedback as (
+    select {keys}, s.verdict, s.rating, coalesce(r.label, s.reason_code) as reason
+    from sales_feedback as s
+    left join mart_lead_funnel as f on f.lead_id = s.lead_id
+    inner join campaigns as c on c.campaign_id = coalesce(s.campaign_id, f.campaign_id)
+    left join feedback_reasons as r on r.reason_code = s.reason_code
+    where s.created_at >= ?::timestamp and s.created_at < ?::timestamp{channel}
+      and (s.lead_id is null or (true{dims}))
+),
+
+reason_counts as (
+    select {key_names}, reason, count(*) as n
+    from feedback where verdict = 'reject' and reason is not null
+    group by {key_names}, reason
+),
+
+reasons as (
+    select *, row_number() over (partition by {key_names} order by n desc, reason) as rank,
+           sum(n) over (partition by {key_names}) as rejections
+    from reason_counts
+),
+
+top_reasons as (
+    select {key_names},
+           string_agg(reason || ' ' || round(100.0 * n / rejections)::integer || '%', ' · ' order by rank)
+               as top_rejection_reasons
+    from reasons where rank <= {TOP_REASONS}
+    group by {key_names}
+),
+
+ratings as (
+    select {key_names}, avg(rating) as avg_rating, count(rating) as ratings
+    from feedback group by {key_names}
+)
+
+select * from ratings full outer join top_reasons using ({key_names})
+"""
+    frame = cur.execute(sql, [f.start, f.end_exclusive] + channel_params + dim_params).df()
+    frame["ratings"] = frame["ratings"].fillna(0).astype("int64")
+    return frame
+
+
+ROI_COLUMNS = (
+    "channel", "campaign_id", "campaign_name", "spend", "leads", "mqls", "sqls", "opportunities", "pipeline",
+    "won_revenue", "won_deals_credited", "won_deals_touched", "cost_per_lead", "cost_per_mql",
+    "cost_per_opportunity", "cac", "roi", "roas", "is_small_sample", "model", "model_label", "accepted", "rejected",
+    "worked", "acceptance_rate", "acceptance_ci_low", "acceptance_ci_high", "rejection_rate", "rejection_ci_low",
+    "rejection_ci_high", "is_small_verdict_sample", "top_rejection_reasons", "avg_rating", "ratings",
+)
+
+
+@metric(
+    name="campaign_roi",
+    label="Campaign ROI",
+    definition="Per channel or campaign, in one table: spend; leads, MQLs, SQLs and opportunities; attributed "
+    "pipeline (opportunities created in the range) and won revenue (won in the range) under the model named "
+    "beside them; cost per lead, per MQL and per opportunity = spend / that count; CAC = spend / won deals "
+    "credited (the campaign's shares of the won deals under the model); ROI = (attributed won revenue - spend) "
+    "/ spend; ROAS = attributed won revenue / spend. With fewer won deals touched than min_won_deals, ROI is "
+    "flagged as a small sample. " + _SPEND_NOTE + " " + _VOLUME_NOTE + " " + _VERDICT_NOTE + " Attribution "
+    "follows the Attributed pipeline or revenue definition.",
+    grain="one row per channel or per campaign",
+    owner="marketing",
+    format="table",
+    area="roi",
+    params=(MODEL_PARAM, LEVEL_PARAM) + PATH_PARAMS + (MIN_DEALS_PARAM,),
+)
+def campaign_roi(cur, f: Filters, model: str = DEFAULT_MODEL, level: str = "campaign", lookback_days: int = 365,
+                 half_life_days: float = 7.0, min_won_deals: int = 5) -> pd.DataFrame:
+    check_params(model=model, lookback_days=lookback_days, half_life_days=half_life_days, level=level)
+    keys = list(_keys(level))
+    pipeline = attribution.credit_by(cur, f, "opportunity_created", (model,), level, lookback_days, half_life_days)
+    revenue = attribution.credit_by(cur, f, "won", (model,), level, lookback_days, half_life_days)
+    parts = [
+        spend_by(cur, f, level),
+        volumes_by(cur, f, level),
+        pipeline[keys + [f"credited_{model}"]].rename(columns={f"credited_{model}": "pipeline"}),
+        revenue[keys + [f"credited_{model}", f"deals_{model}", "deals_touched"]].rename(columns={
+            f"credited_{model}": "won_revenue", f"deals_{model}": "won_deals_credited",
+            "deals_touched": "won_deals_touched"}),
+        feedback_by(cur, f, level),
+    ]
+    table = _outer_merge(parts, keys)
+    table = _with_ratios(table, min_won_deals)
+    table["model"], table["model_label"] = model, model_label(model, half_life_days)
+    if "campaign_id" not in table:
+        table["campaign_id"], table["campaign_name"] = None, None
+    elif level == "campaign":
+        table["campaign_name"] = table["campaign_name"].fillna(NO_CAMPAIGN)
+    return table[list(ROI_COLUMNS)].sort_values(["spend", "won_revenue"], ascending=False).reset_index(drop=True)
+
+
+def _outer_merge(parts: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
+    """Full outer join on channel (and campaign id); touches with no campaign share the id ''."""
+    on = [k for k in keys if k != "campaign_name"]
+    names: dict[str, str] = {}
+    merged = None
+    for part in parts:
+        part = part.copy()
+        if "campaign_id" in on:
+            part["campaign_id"] = part["campaign_id"].fillna("")
+            names.update(zip(part["campaign_id"], part["campaign_name"]))
+            part = part.drop(columns="campaign_name")
+        merged = part if merged is None else merged.merge(part, on=on, how="outer")
+    if "campaign_id" in on:
+        merged["campaign_name"] = merged["campaign_id"].map(names)
+        merged["campaign_id"] = merged["campaign_id"].replace("", None)
+    return merged
+
+
+def _with_ratios(table: pd.DataFrame, min_won_deals: int) -> pd.DataFrame:
+    money = ["spend", "pipeline", "won_revenue", "won_deals_credited"]
+    counts = ["leads", "mqls", "sqls", "opportunities", "won_deals_touched", "accepted", "rejected", "worked",
+              "ratings"]
+    for column in money + counts:
+        if column not in table:
+            table[column] = 0
+        table[column] = table[column].fillna(0)
+    table[counts] = table[counts].astype("int64")
+    table[money] = table[money].astype("float64")
+    spend = table["spend"]
+    table["cost_per_lead"] = safe_rate(spend, table["leads"])
+    table["cost_per_mql"] = safe_rate(spend, table["mqls"])
+    table["cost_per_opportunity"] = safe_rate(spend, table["opportunities"])
+    table["cac"] = (spend / table["won_deals_credited"].where(table["won_deals_credited"] > 0)).astype("float64")
+    table["roi"] = safe_rate(table["won_revenue"] - spend, spend)
+    table["roas"] = safe_rate(table["won_revenue"], spend)
+    table["is_small_sample"] = table["won_deals_touched"] < min_won_deals
+    table["acceptance_rate"] = safe_rate(table["accepted"], table["mqls"])
+    table["acceptance_ci_low"], table["acceptance_ci_high"] = wilson_interval(table["accepted"], table["mqls"])
+    table["rejection_rate"] = safe_rate(table["rejected"], table["worked"])
+    table["rejection_ci_low"], table["rejection_ci_high"] = wilson_interval(table["rejected"], table["worked"])
+    table["is_small_verdict_sample"] = table["worked"] < MIN_SAMPLE
+    table["avg_rating"] = table["avg_rating"].astype("float64") if "avg_rating" in table else np.nan
+    if "top_rejection_reasons" not in table:
+        table["top_rejection_reasons"] = None
+    return table
+
+
+@metric(
+    name="acquisition_cost_summary",
+    label="Acquisition cost and return",
+    definition="For the whole date range: campaign spend, the other marketing and sales costs (people, tools; "
+    "a month's cost counts for the share of its days inside the range), new customers = opportunities won in "
+    "the range, blended CAC = (campaign spend + other marketing cost + sales cost) / new customers, program CAC "
+    "= campaign spend / new customers, and over all campaigns ROI = (attributed won revenue - campaign spend) "
+    "/ campaign spend and ROAS = attributed won revenue / campaign spend under the model named beside them "
+    "(won revenue with no touch in the lookback is left out of both). Costs and spend are company-wide: the "
+    "segment, region and team filters narrow the customers and revenue only, the channel filter is ignored.",
+    grain="one row for the date range",
+    owner="shared",
+    format="table",
+    area="roi",
+    params=(MODEL_PARAM,) + PATH_PARAMS,
+)
+def acquisition_cost_summary(cur, f: Filters, model: str = DEFAULT_MODEL, lookback_days: int = 365,
+                             half_life_days: float = 7.0) -> pd.DataFrame:
+    check_params(model=model, lookback_days=lookback_days, half_life_days=half_life_days)
+    whole = replace(f, channels=())
+    spend = cur.execute("select coalesce(sum(spend_amount), 0) from campaign_spend where spend_date >= ? "
+                        "and spend_date <= ?", [f.start, f.end]).fetchone()[0]
+    costs = dict(cur.execute("""
+        select side, sum(amount * greatest(0, datediff('day', greatest(cost_month, ?::date),
+                                                       least(last_day(cost_month), ?::date)) + 1)
+                         / day(last_day(cost_month)))
+        from acquisition_costs where cost_month <= ? and last_day(cost_month) >= ? group by side""",
+                             [f.start, f.end, f.end, f.start]).fetchall())
+    dims, dim_params = whole.dimension_sql("o")
+    customers, won = cur.execute(f"select count(*), coalesce(sum(amount), 0) from mart_opportunities as o "
+                                 f"where o.won_at >= ?::timestamp and o.won_at < ?::timestamp{dims}",
+                                 [f.start, f.end_exclusive] + dim_params).fetchone()
+    credited = attribution.credit_by(cur, whole, "won", (model,), "channel", lookback_days, half_life_days)
+    attributed = float(credited[f"credited_{model}"].sum())
+    marketing, sales = float(costs.get("marketing", 0.0)), float(costs.get("sales", 0.0))
+    total = float(spend) + marketing + sales
+    return pd.DataFrame([{
+        "campaign_spend": float(spend), "other_marketing_cost": marketing, "sales_cost": sales, "total_cost": total,
+        "new_customers": int(customers), "won_revenue": float(won), "attributed_won_revenue": attributed,
+        "blended_cac": total / customers if customers else np.nan,
+        "program_cac": float(spend) / customers if customers else np.nan,
+        "roi": (attributed - spend) / spend if spend else np.nan, "roas": attributed / spend if spend else np.nan,
+        "model": model, "model_label": model_label(model, half_life_days),
+    }])
+
+
+@metric(
+    name="roi_trend",
+    label="Spend, pipeline and revenue by month",
+    definition="Per channel and calendar month of the date range: campaign spend on the month's days, pipeline "
+    "attributed to the channel from opportunities created in the month and revenue attributed from deals won "
+    "in it, under the model named beside them. Partial months at the ends count only the days inside the "
+    "range. Spend is not split by segment, region or team.",
+    grain="one row per channel per month",
+    owner="marketing",
+    format="currency",
+    area="roi",
+    params=(MODEL_PARAM,) + PATH_PARAMS,
+)
+def roi_trend(cur, f: Filters, model: str = DEFAULT_MODEL, lookback_days: int = 365,
+              half_life_days: float = 7.0) -> pd.DataFrame:
+    check_params(model=model, lookback_days=lookback_days, half_life_days=half_life_days)
+    where, params = _channel_only(f, "c")
+    spend = cur.execute(f"select c.channel, date_trunc('month', s.spend_date)::timestamp as month, "
+                        f"sum(s.spend_amount) as spend from campaign_spend as s inner join campaigns as c "
+                        f"using (campaign_id) where s.spend_date >= ? and s.spend_date <= ?{where} group by all",
+                        [f.start, f.end] + params).df()
+    parts = [spend]
+    for milestone, name in (("opportunity_created", "pipeline"), ("won", "won_revenue")):
+        ctes, cte_params = attribution.credited_touches(f, milestone, (model,), lookback_days, half_life_days)
+        channel, channel_params = _channel_only(f, "credited")
+        parts.append(cur.execute(
+            f"{ctes} select channel, date_trunc('month', milestone_at) as month, sum(credit_{model}) / 100.0 "
+            f"as {name} from credited where true{channel} group by all", cte_params + channel_params).df())
+    months = pd.date_range(pd.Timestamp(f.start).to_period("M").to_timestamp(),
+                           pd.Timestamp(f.end).to_period("M").to_timestamp(), freq="MS").astype("datetime64[ns]")
+    channels = sorted(set().union(*(set(p["channel"]) for p in parts)))
+    grid = pd.MultiIndex.from_product([channels, months], names=["channel", "month"])
+    table = pd.DataFrame(index=grid)
+    for part in parts:
+        part = part.assign(month=pd.to_datetime(part["month"]).astype("datetime64[ns]"))
+        table = table.join(part.set_index(["channel", "month"]), how="left")
+    table = table.fillna(0.0).reset_index()
+    table["model_label"] = model_label(model, half_life_days)
+    return table[["channel", "month", "spend", "pipeline", "won_revenue", "model_label"]]
+
+
+CAMPAIGN_PARAM = Param("campaign_id", str, "", "the campaign to list")
+LIMIT_PARAM = Param("limit", int, 5000, "most rows returned")
+
+
+@metric(
+    name="campaign_leads",
+    label="A campaign's leads",
+    definition="The leads whose original campaign is the one chosen and that were created in the date range, "
+    "of the segment, region and team filtered, newest first, with their stages, sales' verdict and the "
+    "opportunity they became, up to `limit` rows.",
+    grain="one row per lead",
+    owner="marketing",
+    format="table",
+    area="roi",
+    params=(CAMPAIGN_PARAM, LIMIT_PARAM),
+)
+def campaign_leads(cur, f: Filters, campaign_id: str = "", limit: int = 5000) -> pd.DataFrame:
+    dims, dim_params = replace(f, channels=()).dimension_sql("f")
+    window, window_params = f.window_sql("f.lead_at")
+    sql = (f"select f.lead_id, f.created_at, f.segment, f.region, f.sdr_rep_name, f.score, f.current_stage, "
+           f"f.mql_at, f.sal_at, f.rejected_at, f.recycled_at, f.opportunity_id, f.opportunity_amount, f.won_amount "
+           f"from mart_lead_funnel as f where f.campaign_id = ? and {window}{dims} "
+           f"order by f.created_at desc, f.lead_id limit ?")
+    return cur.execute(sql, [campaign_id] + window_params + dim_params + [int(limit)]).df()
+
+
+@metric(
+    name="campaign_opportunities",
+    label="A campaign's credited deals",
+    definition="The deals whose path holds a touch of the chosen campaign, milestone in the date range (pipeline: "
+    "created; revenue: won), with the campaign's touches in the path and the credit it earns under the model; "
+    "largest credit first. Follows the Attributed pipeline or revenue definition.",
+    grain="one row per opportunity",
+    owner="shared",
+    format="table",
+    area="roi",
+    params=(CAMPAIGN_PARAM, MODEL_PARAM, attribution.MILESTONE_PARAM) + PATH_PARAMS,
+)
+def campaign_opportunities(cur, f: Filters, campaign_id: str = "", model: str = DEFAULT_MODEL,
+                           milestone: str = "won", lookback_days: int = 365,
+                           half_life_days: float = 7.0) -> pd.DataFrame:
+    ctes, params = attribution.credited_touches(replace(f, channels=()), milestone, (model,), lookback_days,
+                                                half_life_days)
+    sql = f"""{ctes}
+select o.opportunity_id, o.account_name, o.lead_id, o.amount, o.opportunity_created_at, o.closed_at, o.is_won,
+       o.owner_rep_name, c.touches, c.path_length, c.credit, c.credit / nullif(o.amount, 0) as credit_share
+from (select deal_key, count(*) as touches, any_value(n) as path_length, sum(credit_{model}) / 100.0 as credit
+      from credited where campaign_id = ? group by deal_key) as c
+inner join mart_opportunities as o using (deal_key)
+order by c.credit desc, o.opportunity_id"""
+    frame = cur.execute(sql, params + [campaign_id]).df()
+    frame["model_label"] = model_label(model, half_life_days)
+    return frame
