@@ -17,14 +17,18 @@ PAGES = [
     st.Page("pages/funnel.py", title="Funnel", icon=":material/filter_alt:", default=True),
     st.Page("pages/goals.py", title="Goals", icon=":material/flag:"),
     st.Page("pages/definitions.py", title="Definitions", icon=":material/menu_book:"),
+    st.Page("pages/data.py", title="Data", icon=":material/database:"),
 ]
 page = st.navigation(PAGES)
 
 bounds = store.bounds()
-if bounds is None:
-    st.info(f"The store at {store.db_path()} holds no leads yet. Build the demo with "
-            "`python -m data demo --db PATH` or import your own data.")
+# An empty store still opens the Data page: it is how data gets in.
+if bounds is None and page.url_path != "data":
+    st.info(f"The store at {store.db_path()} holds no leads yet, so there is nothing to show here. Import your own "
+            "data on the Data page, or build the demo with `python -m data demo --db PATH`.")
+    st.page_link("pages/data.py", label="Go to the Data page", icon=":material/database:")
     st.stop()
-st.session_state["filters"] = filters.sidebar(store.options(), bounds)
+if bounds is not None:
+    st.session_state["filters"] = filters.sidebar(store.options(), bounds)
 st.session_state["user"] = identity.sidebar_picker()
 page.run()

@@ -6,7 +6,7 @@ import streamlit as st
 from data.stages import ALL_STAGES, MAIN_PATH, STAGE_LABELS, STAGE_OWNER
 from metrics import REGISTRY
 from metrics.funnel import DIMENSIONS, STEPS
-from ui import charts, filters, store
+from ui import charts, filters, store, trust
 from ui import format as fmt
 from ui.export import safe_csv
 from ui.theme import TEAM_LABELS, team_badge
@@ -155,6 +155,7 @@ if waterfall["is_immature"].any():
                "for it.", icon=":material/hourglass_top:")
 
 team_tiles(waterfall, store.metric("funnel_waterfall", f.previous(), **params))
+trust.badge(f, PAGE_METRICS)
 st.plotly_chart(charts.funnel_chart(waterfall), width="stretch", key="funnel_chart")
 waterfall_table(waterfall)
 if waterfall["is_small_sample"].any():

@@ -19,6 +19,7 @@ from data.importers.tables import ENTITIES, KINDS
 from data.stages import ALL_STAGES
 
 PRESETS_DIR = Path(__file__).resolve().parent / "presets"
+EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
 PRESETS = ("salesforce", "hubspot")
 # Tried on every date cell before a spec's own formats (ISO 8601: 2024-01-31, 2024-01-31 09:30:00,
 # 2024-01-31T09:30:00Z, with or without fractions and offsets).

@@ -1,0 +1,143 @@
+"""Data: how far the numbers can be trusted, bringing in your own exports, and every load so far."""
+
+import streamlit as st
+
+from data.importers import ImportRejected, MappingError
+from data.importers.spec import field_help
+from metrics.trust import CHECKS
+from ui import data_charts, data_views, trust
+from ui import format as fmt
+from ui.export import safe_csv
+
+PREVIEW_ROWS = 200
+
+
+def trust_section() -> None:
+    st.subheader("Data trust")
+    f = data_views.whole_store()
+    st.caption("Every check over the whole store; the Funnel shows the same checks for its filters under its tiles.")
+    trust.panel(f)
+    if f is not None:
+        st.plotly_chart(data_charts.trust_chart(trust.checks(f), {c.name: c.warn_at for c in CHECKS}),
+                        width="stretch", key="data_trust_chart")
+
+
+def import_inputs():
+    """The form: where the files come from, the files, how to treat bad rows. Returns the spec and files."""
+    left, right = st.columns([3, 2])
+    source = left.segmented_control("Export from", list(data_views.SOURCES), default="Salesforce", key="data_source",
+                                    help="Salesforce: a Data Export (the ZIP or its CSVs). HubSpot: contacts and/or "
+                                         "deals exports. Mapping file: any CSV or Parquet, described by a TOML "
+                                         "mapping (README, 'Bring your own data').") or "Salesforce"
+    encoding = right.selectbox("Encoding", ["utf-8", "cp1252", "latin-1"], key="data_encoding",
+                               help="utf-8 unless a preview reports bytes that are not UTF-8 (old Excel exports "
+                                    "are cp1252).")
+    mapping_text, mapping_name = None, "mapping"
+    if source == "Mapping file":
+        mapping = st.file_uploader("Mapping file (TOML)", type=["toml"], key="data_mapping")
+        st.download_button("Download the worked example (Maven CRM pipeline)", data_views.example_mapping(),
+                           file_name="maven_crm_pipeline.toml", key="data_example", icon=":material/download:")
+        if mapping is not None:
+            mapping_text, mapping_name = mapping.getvalue().decode("utf-8", errors="replace"), mapping.name
+    uploads = st.file_uploader("Export files", type=["csv", "txt", "tsv", "parquet", "zip"],
+                               accept_multiple_files=True, key="data_files")
+    quarantine = st.toggle("Quarantine bad rows", key="data_quarantine",
+                           help="Off: any problem loads nothing. On: the good rows load and the bad ones are kept, "
+                                "with their problems, in the quarantine below.")
+    return source, mapping_text, mapping_name, encoding, uploads, "quarantine" if quarantine else "strict"
+
+
+def show_plan(plan, counts, earlier, mode: str) -> None:
+    st.markdown(f"**Files** ({len(plan.files)}), as the {plan.spec.name} import reads them")
+    st.dataframe(data_views.for_display(plan.summary), hide_index=True, width="stretch", key="data_summary_table")
+    if len(earlier):
+        st.info(f"These exact files were loaded before (load {earlier['load_id'].iloc[0]}); loading them again "
+                "changes nothing.")
+    if len(plan.problems):
+        where = " and in whole files" if plan.blocked else ""
+        st.warning(f"{len(plan.problems):,} problems in {plan.bad_rows:,} rows{where}. "
+                   + ("A file that cannot be read loads nothing." if plan.blocked else
+                      "Quarantine keeps these rows out and loads the rest." if mode == "quarantine" else
+                      "Nothing loads until they are fixed, or turn on 'Quarantine bad rows'."),
+                   icon=":material/report:")
+        st.dataframe(data_views.for_display(plan.problems.head(5000)), hide_index=True, width="stretch",
+                     key="data_problems_table")
+        st.download_button("Download the problems (CSV)", safe_csv(plan.problems), file_name="import_problems.csv",
+                           mime="text/csv", key="data_problems_download", icon=":material/download:")
+    else:
+        st.success("No problems found.", icon=":material/check_circle:")
+    st.markdown("**What loading would do**, per table (matched by source system and ID)")
+    st.dataframe(counts, hide_index=True, width="stretch", key="data_counts_table")
+    if plan.tables:
+        table = st.selectbox("Mapped rows of", list(plan.tables), key="data_preview_table")
+        rows = plan.tables[table].frame
+        st.caption(f"{fmt.count(len(rows))} rows; the first {min(PREVIEW_ROWS, len(rows)):,} shown.")
+        st.dataframe(data_views.for_display(rows.head(PREVIEW_ROWS)), hide_index=True, width="stretch",
+                     key="data_rows_table")
+
+
+def import_section() -> None:
+    st.subheader("Import")
+    source, mapping_text, mapping_name, encoding, uploads, mode = import_inputs()
+    files = data_views.uploaded_files(uploads)
+    if not files:
+        st.caption("Add the export's files (or its ZIP) to preview them. Nothing is written before you confirm.")
+        return
+    try:
+        spec = data_views.spec_for(source, mapping_text, mapping_name, encoding)
+    except MappingError as exc:
+        st.error(str(exc) if mapping_text else "Add a mapping file, or download the worked example to start one.")
+        return
+    plan, counts, earlier = data_views.plan_import(spec, files)
+    show_plan(plan, counts, earlier, mode)
+    loadable = not plan.blocked and bool(plan.tables) and (mode == "quarantine" or plan.problems.empty)
+    if st.button("Load into the store", type="primary", disabled=not loadable, key="data_confirm",
+                 icon=":material/upload:"):
+        try:
+            result = data_views.run_import(spec, files, mode)
+        except ImportRejected as exc:
+            st.error(str(exc))
+            return
+        kept = f"; {result.quarantined_rows:,} bad rows kept in quarantine" if result.quarantined_rows else ""
+        st.session_state["data_loaded"] = f"Loaded as load {result.load_id} in {result.seconds:.1f} s{kept}."
+        st.rerun()
+
+
+def history_section() -> None:
+    st.subheader("Loads")
+    loads = data_views.loads()
+    if loads.empty:
+        st.caption("No load yet.")
+        return
+    st.dataframe(data_views.for_display(loads), hide_index=True, width="stretch", key="data_loads_table",
+                 column_config={"file_hash": st.column_config.TextColumn("file hash (SHA-256)", width="small"),
+                                "row_count": st.column_config.NumberColumn("rows read", format="localized")})
+    load_id = st.selectbox("What a load did, per table", loads["load_id"].tolist(), key="data_load_id",
+                           format_func=lambda i: f"Load {i}")
+    st.dataframe(data_views.load_tables(load_id), hide_index=True, width="stretch", key="data_load_tables")
+
+
+def quarantine_section() -> None:
+    st.subheader("Quarantine")
+    rows = data_views.quarantine()
+    if rows.empty:
+        st.caption("No rows kept out of the store.")
+        return
+    st.caption(f"{fmt.count(len(rows))} problems of rows loads kept out of the store, with the whole source row. "
+               "Fix them in the source and load the export again: the fixed rows then load like new ones.")
+    st.dataframe(data_views.for_display(rows), hide_index=True, width="stretch", key="data_quarantine_table")
+    st.download_button("Download the quarantine (CSV)", safe_csv(rows), file_name="tandem_quarantine.csv",
+                       mime="text/csv", key="data_quarantine_download", icon=":material/download:")
+
+
+st.title("Data")
+st.caption("Where the numbers come from: how far they can be trusted, your own exports brought in, every load.")
+if "data_loaded" in st.session_state:
+    st.success(st.session_state.pop("data_loaded"), icon=":material/check_circle:")
+trust_section()
+import_section()
+history_section()
+quarantine_section()
+with st.expander("Fields a mapping file can fill, per table"):
+    for table, rows in field_help().items():
+        st.markdown(f"**{table}**: " + "; ".join(f"`{name}` ({kind}) {text}" for name, kind, text in rows))

@@ -1,0 +1,113 @@
+"""The Data page's pieces that touch the store: imports through the app's own connection, the load
+log and the quarantine. Every write ends with ui.store.clear_caches()."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from data.importers import ImportPlan, ImportSpec, LoadResult, SourceFile, expand_archives, history
+from data.importers.plan import prepare
+from data.importers.spec import EXAMPLES_DIR, parse_spec, preset
+from data.importers.write import load, preview_counts
+from metrics.filters import Filters
+from ui import identity, store
+
+SOURCES = {"Salesforce": "salesforce", "HubSpot": "hubspot", "Mapping file": None}
+_PLAN_KEY = "data_plan"
+
+
+def _cursor():
+    return store.connection(str(store.db_path())).cursor()
+
+
+def uploaded_files(uploads) -> list[SourceFile]:
+    """Streamlit uploads as SourceFiles, ZIP archives opened."""
+    return expand_archives(SourceFile(u.name, u.getvalue()) for u in uploads or [])
+
+
+def spec_for(source: str, mapping_text: str | None, mapping_name: str, encoding: str) -> ImportSpec:
+    """The preset picked, or the uploaded mapping (raises MappingError naming what is wrong)."""
+    spec = preset(SOURCES[source]) if SOURCES[source] else parse_spec(mapping_text or "", mapping_name)
+    return spec.with_encoding(encoding) if encoding != "utf-8" else spec
+
+
+def plan_import(spec: ImportSpec, files: list[SourceFile]) -> tuple[ImportPlan, pd.DataFrame, pd.DataFrame]:
+    """The plan, what loading it would do per table, and earlier loads of the same files. Kept for the
+    session while the spec and the files are the same, so widget changes do not re-read a large export."""
+    key = (repr(spec), tuple((f.name, f.sha256) for f in files))
+    kept = st.session_state.get(_PLAN_KEY)
+    if kept and kept[0] == key:
+        return kept[1]
+    cur = _cursor()
+    try:
+        plan = prepare(cur, spec, files)
+        result = plan, preview_counts(cur, plan), history.same_files_loaded(cur, plan.file_hash)
+    finally:
+        cur.close()
+    st.session_state[_PLAN_KEY] = (key, result)
+    return result
+
+
+def run_import(spec: ImportSpec, files: list[SourceFile], mode: str) -> LoadResult:
+    """Check again against the store as it is now, then load in one transaction; clear the caches."""
+    cur = _cursor()
+    try:
+        plan = prepare(cur, spec, files)
+    finally:
+        cur.close()
+    result = load(store.connection(str(store.db_path())), plan, mode, who())
+    store.clear_caches()
+    st.session_state.pop(_PLAN_KEY, None)
+    return result
+
+
+def who() -> str:
+    user = identity.current()
+    return f"{user.name} ({user.rep_id})" if user else "app user (no one picked in the sidebar)"
+
+
+def loads() -> pd.DataFrame:
+    cur = _cursor()
+    try:
+        return history.loads(cur)
+    finally:
+        cur.close()
+
+
+def load_tables(load_id: int) -> pd.DataFrame:
+    cur = _cursor()
+    try:
+        return history.load_tables(cur, load_id)
+    finally:
+        cur.close()
+
+
+def quarantine() -> pd.DataFrame:
+    cur = _cursor()
+    try:
+        return history.quarantine(cur)
+    finally:
+        cur.close()
+
+
+def whole_store() -> Filters | None:
+    """Filters spanning every lead in the store, no dimension filters; None for an empty store."""
+    bounds = store.bounds()
+    return Filters(start=bounds[0], end=bounds[1]) if bounds else None
+
+
+def for_display(frame: pd.DataFrame) -> pd.DataFrame:
+    """Empty cells shown empty (not 'None'), times to the second, for st.dataframe."""
+    out = frame.copy()
+    for column in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[column]):
+            out[column] = out[column].dt.strftime("%Y-%m-%d %H:%M:%S").fillna("")
+        elif not pd.api.types.is_numeric_dtype(out[column]) or pd.api.types.is_bool_dtype(out[column]):
+            out[column] = out[column].astype("object").where(out[column].notna(), "").astype("str")
+    return out
+
+
+def example_mapping() -> str:
+    """The README's worked example (Maven CRM pipeline), to download and adapt."""
+    return (EXAMPLES_DIR / "maven_crm_pipeline.toml").read_text()
