@@ -53,7 +53,7 @@ LOAD_SOURCE = "demo"
 # Tables build_demo fills, in load order (references first).
 TABLES = ("teams", "reps", "campaigns", "campaign_spend", "leads", "stage_events", "touchpoints",
           "opportunities", "sales_activities", "goals", "feedback_reasons", "sales_feedback",
-          "sla_policy")
+          "sla_policy", "web_traffic", "acquisition_costs")
 
 SEGMENTS = ("SMB", "Mid-Market", "Enterprise")
 REGIONS = ("Americas", "EMEA", "APAC")
@@ -1198,6 +1198,59 @@ def _sla_table(actual: np.ndarray, clock: Clock) -> pa.Table:
 
 # --- build --------------------------------------------------------------------------------------
 
+# --- web traffic and acquisition costs ----------------------------------------------------------
+
+# Per channel: website sessions per lead it brings (1 / visit-to-lead rate), sessions per visitor, and the
+# share of sessions that engage. Paid Social buys many visits that rarely engage or convert.
+TRAFFIC_SHAPE = {
+    "Paid Search": (45.0, 1.25, 0.55),
+    "Paid Social": (90.0, 1.15, 0.30),
+    "Organic Search": (60.0, 1.35, 0.62),
+    "Email": (25.0, 1.5, 0.66),
+    "Events": (12.0, 1.2, 0.70),
+    "Webinars": (10.0, 1.3, 0.72),
+    "Partners": (20.0, 1.3, 0.60),
+    "Content Syndication": (8.0, 1.1, 0.45),
+}
+TRAFFIC_STREAM = 101  # traffic draws from its own random stream, so adding it changed no other table
+# Costs no campaign carries, per month, as a multiple of that month's planned campaign spend.
+OTHER_COSTS = (("marketing", "people", 0.6), ("marketing", "tools and agencies", 0.2),
+               ("sales", "people", 1.6), ("sales", "tools", 0.1))
+
+
+def _web_traffic_table(seed: int, plan: Campaigns, rates: np.ndarray, clock: Clock) -> pa.Table:
+    """Sessions per channel per day of the window: the leads the channel was expected to bring that day
+    times its sessions per lead, with day-to-day noise; visitors and engaged sessions follow."""
+    rng = np.random.default_rng([seed, TRAFFIC_STREAM])
+    expected = rates[clock.window_day:clock.as_of_day] @ np.eye(len(CHANNELS))[plan.channel]  # (day, channel)
+    per_lead, per_visitor, engaged_share = np.array([TRAFFIC_SHAPE[c.name] for c in CHANNELS]).T
+    sessions = rng.poisson(expected * per_lead * np.exp(0.15 * rng.standard_normal(expected.shape)))
+    visitors = np.minimum(sessions, np.round(sessions / per_visitor)).astype(np.int64)
+    engaged = rng.binomial(sessions, engaged_share)
+    day, channel = (a.ravel() for a in np.indices(sessions.shape))
+    return pa.table({
+        "traffic_date": pa.array(clock.date_of(day + clock.window_day)),
+        "channel": _coded(channel, [c.name for c in CHANNELS]),
+        "sessions": sessions.ravel().astype(np.int64),
+        "visitors": visitors.ravel(),
+        "engaged_sessions": engaged.ravel().astype(np.int64),
+        "source_system": _constant(LOAD_SOURCE, day.size),
+    })
+
+
+def _acquisition_cost_table(plan: Campaigns, rates: np.ndarray, clock: Clock) -> pa.Table:
+    """People and tools on both sides, every month of the window up to the current one, in step with the
+    month's planned campaign spend (the company grows its teams with its programs)."""
+    days = np.arange(clock.window_day, clock.day_of(_add_months(clock.today.replace(day=1), 1)))  # whole months
+    month = clock.date_of(days).astype("datetime64[M]")
+    first, index = np.unique(month, return_inverse=True)
+    planned = np.bincount(index, weights=(rates[days] * plan.cost_per_lead).sum(axis=1))
+    rows = [(start, side, category, float(round(amount * ratio, -2)))
+            for start, amount in zip(first.astype("datetime64[D]").tolist(), planned)
+            for side, category, ratio in OTHER_COSTS]
+    return pa.table(list(map(list, zip(*rows))), names=["cost_month", "side", "category", "amount"])
+
+
 class DemoError(RuntimeError):
     """The demo can't be built where asked; the message says what to do instead."""
 
@@ -1236,6 +1289,8 @@ def _generate(n_leads: int, seed: int, today: dt.date) -> dict[str, pa.Table]:
         "feedback_reasons": _reason_table(),
         "sales_feedback": _feedback_table(feedback_rng, journey, leads, plan, org, lead_ids, clock),
         "sla_policy": _sla_table(actual, clock),
+        "web_traffic": _web_traffic_table(seed, plan, rates, clock),
+        "acquisition_costs": _acquisition_cost_table(plan, rates, clock),
     }
 
 

@@ -260,3 +260,21 @@ def test_credits_sum_to_each_deal_amount_over_the_demo(demo_con, milestone):
         f"(select {mins} from credited) from per_deal", params).fetchone()
     assert deals > 30
     assert wrong == 0 and nonnegative
+
+
+def test_demo_has_daily_traffic_and_monthly_costs(demo_con):
+    # Every channel has a row for every day of the window (Feb 1 2024 - Feb 14 2026 = 745 days).
+    days = (dt.date(2026, 2, 15) - dt.date(2024, 2, 1)).days
+    assert demo_con.execute("select count(*), count(distinct channel) from web_traffic").fetchone() == (8 * days, 8)
+    assert demo_con.execute("select bool_and(visitors <= sessions and engaged_sessions <= sessions) "
+                            "from web_traffic").fetchone()[0]
+    # Traffic converts to leads at a few percent, Paid Social worst (it buys visits that rarely convert).
+    rates = dict(demo_con.execute("""
+        select t.channel, l.leads / t.sessions from (select channel, sum(sessions) as sessions from web_traffic
+        group by 1) as t join (select source_channel as channel, count(*) as leads from leads
+        where created_at >= '2024-02-01' group by 1) as l using (channel)""").fetchall())
+    assert all(0.005 < rate < 0.2 for rate in rates.values()), rates
+    assert min(rates, key=rates.get) == demo.CHEAP_LEAD_CHANNEL
+    # Four cost lines a month, February 2024 to February 2026.
+    assert demo_con.execute("select count(*), count(distinct cost_month) from acquisition_costs").fetchone() == (
+        4 * 25, 25)
