@@ -313,7 +313,8 @@ def attribution_credit(cur, f: Filters, model: str = DEFAULT_MODEL, milestone: s
                    "is_unattributed": True}
             frame = pd.concat([frame, pd.DataFrame([{k: row[k] for k in frame.columns}])], ignore_index=True)
     total = frame.loc[~frame["is_unattributed"], "credited_amount"].sum()
-    frame["share_of_credited"] = (frame["credited_amount"] / total if total else 0.0).where(~frame["is_unattributed"])
+    share = frame["credited_amount"] / total if total else pd.Series(np.nan, index=frame.index, dtype="float64")
+    frame["share_of_credited"] = share.where(~frame["is_unattributed"])
     frame["model"], frame["model_label"] = model, model_label(model, half_life_days)
     frame["milestone"] = milestone
     for key in ("campaign_id", "campaign_name"):
