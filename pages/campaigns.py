@@ -1,0 +1,356 @@
+"""Campaign ROI: where should next quarter's budget go, and does sales agree with the leads it buys?"""
+
+import pandas as pd
+import streamlit as st
+
+from metrics import REGISTRY
+from metrics.attribution import DEFAULT_MODEL, MAX_LOOKBACK_DAYS, MODELS, model_label
+from ui import filters, roi_charts, store
+from ui import format as fmt
+from ui.export import safe_csv
+from ui.theme import team_badge
+
+PAGE_METRICS = ("acquisition_cost_summary", "campaign_roi", "marketing_sourced_influenced", "attribution_credit",
+                "attribution_comparison", "campaign_leads", "campaign_opportunities", "attribution_path",
+                "roi_trend", "traffic_conversion", "web_traffic_daily", "content_in_won_paths",
+                "content_late_in_cycle")
+VIEWS = ("Channels and campaigns", "Model comparison", "Sourced vs influenced", "Spend over time", "Traffic",
+         "Content")
+MILESTONE_CHOICES = {"Revenue (won)": "won", "Pipeline (created)": "opportunity_created"}
+ALL = "All channels"
+
+
+def define(name: str) -> str:
+    return REGISTRY[name].definition
+
+
+def download(frame: pd.DataFrame, name: str, key: str) -> None:
+    f = filters.current()
+    st.download_button("Download CSV", safe_csv(frame), file_name=f"tandem_{name}_{f.start}_{f.end}.csv",
+                       mime="text/csv", key=key, icon=":material/download:")
+
+
+def controls() -> tuple[dict, int]:
+    """The attribution settings every number on the page follows, and the ROI sample minimum."""
+    model_col, lookback_col, half_col, sample_col = st.columns([3, 2, 2, 2])
+    model = model_col.selectbox("Attribution model", list(MODELS), index=list(MODELS).index(DEFAULT_MODEL),
+                                format_func=lambda m: MODELS[m].label, key="campaigns_model",
+                                help=REGISTRY["attribution_credit"].params[0].help + ". " +
+                                define("attribution_credit"))
+    lookback = lookback_col.number_input("Lookback (days)", min_value=1, max_value=MAX_LOOKBACK_DAYS, value=365,
+                                         step=30, key="campaigns_lookback",
+                                         help="How long before the milestone a touch still counts.")
+    half_life = half_col.number_input("Half-life (days)", min_value=1, max_value=365, value=7, step=1,
+                                      key="campaigns_half_life", disabled=model != "time_decay",
+                                      help="Time decay only: days for a touch's weight to halve.")
+    min_deals = sample_col.number_input("Min. won deals for ROI", min_value=1, max_value=500, value=5, step=1,
+                                        key="campaigns_min_deals",
+                                        help="Below this many won deals touched, ROI is shown grey with a warning.")
+    return {"model": model, "lookback_days": int(lookback), "half_life_days": float(half_life)}, int(min_deals)
+
+
+def headline(summary: pd.Series, sourced: pd.DataFrame, label: str) -> None:
+    money, shared = st.columns(2)
+    with money.container(border=True):
+        st.markdown(f"{team_badge('marketing')} &nbsp; **Campaign spend and return** · {label}",
+                    unsafe_allow_html=True)
+        spend, roi, roas = st.columns(3)
+        spend.metric("Campaign spend", fmt.money(summary["campaign_spend"]), help=define("acquisition_cost_summary"))
+        roi.metric(f"ROI · {label}", roi_charts.times(summary["roi"]), help=define("acquisition_cost_summary"))
+        roas.metric(f"ROAS · {label}", roi_charts.times(summary["roas"]), help=define("acquisition_cost_summary"))
+    with shared.container(border=True):
+        st.markdown(f"{team_badge('shared')} &nbsp; **What a customer costs**", unsafe_allow_html=True)
+        customers, blended, program = st.columns(3)
+        customers.metric("New customers", fmt.count(summary["new_customers"]), help=define("acquisition_cost_summary"))
+        blended.metric("Blended CAC", fmt.money(summary["blended_cac"]), help=define("acquisition_cost_summary"))
+        program.metric("Program CAC", fmt.money(summary["program_cac"]), help=define("acquisition_cost_summary"))
+    total = sourced.iloc[0] if len(sourced) else None
+    with st.container(border=True):
+        st.markdown(f"{team_badge('marketing')} &nbsp; **Marketing-sourced and marketing-influenced**, side by side: "
+                    "never add them up", unsafe_allow_html=True)
+        tiles = st.columns(4)
+        for tile, (measure, kind) in zip(tiles, [(m, k) for m in ("pipeline", "revenue")
+                                                  for k in ("sourced", "influenced")]):
+            value = None if total is None else total[f"{kind}_{measure}"]
+            share = None if total is None else total[f"{kind}_{measure}_share"]
+            tile.metric(f"{kind.capitalize()} {measure}", fmt.money(value),
+                        help=define("marketing_sourced_influenced"))
+            tile.caption(f"{fmt.percent(share)} of all {measure} in the range")
+    unattributed = summary["won_revenue"] - summary["attributed_won_revenue"]
+    if unattributed > 0:
+        st.caption(f"{fmt.money(unattributed)} of the {fmt.money(summary['won_revenue'])} won has no touch in the "
+                   "lookback window: no model can credit it to a campaign.")
+
+
+ROI_CONFIG = {
+    "Spend": st.column_config.NumberColumn(format="dollar", help=define("campaign_roi")),
+    "Leads": st.column_config.NumberColumn(format="localized"),
+    "MQLs": st.column_config.NumberColumn(format="localized"),
+    "SQLs": st.column_config.NumberColumn(format="localized"),
+    "Opps": st.column_config.NumberColumn(format="localized"),
+    "Pipeline": st.column_config.NumberColumn(format="dollar", help=define("attribution_credit")),
+    "Won revenue": st.column_config.NumberColumn(format="dollar", help=define("attribution_credit")),
+    "Cost / lead": st.column_config.NumberColumn(format="dollar"),
+    "Cost / MQL": st.column_config.NumberColumn(format="dollar"),
+    "Cost / opp": st.column_config.NumberColumn(format="dollar"),
+    "CAC": st.column_config.NumberColumn(format="dollar", help="Spend / won deals credited under the model."),
+    "ROI": st.column_config.NumberColumn(format="%.1f×", help="(attributed won revenue − spend) / spend"),
+    "ROAS": st.column_config.NumberColumn(format="%.1f×", help="attributed won revenue / spend"),
+    "Won deals": st.column_config.NumberColumn(format="localized", help="Won deals with a touch of it in the path: "
+                                               "the sample ROI rests on."),
+    "Accepted": st.column_config.NumberColumn(format="percent", help="Sales acceptance: SAL / MQL."),
+    "Rejected": st.column_config.NumberColumn(format="percent", help="Rejected / worked MQLs."),
+    "Rejected 95%": st.column_config.TextColumn(help="95% Wilson interval of the rejection rate."),
+    "Top rejection reasons": st.column_config.TextColumn(width="medium"),
+    "Rating": st.column_config.NumberColumn(format="%.1f", help="Average 1-5 quality rating from sales."),
+}
+
+
+def roi_display(table: pd.DataFrame, level: str):
+    """The ROI table as shown: money, ratios and sales' verdict in one row; small-sample ROI greyed."""
+    names = {"Campaign": table["campaign_name"], "Channel": table["channel"]} if level == "campaign" else {
+        "Channel": table["channel"]}
+    shown = pd.DataFrame({
+        **names,
+        "Spend": table["spend"], "Leads": table["leads"], "MQLs": table["mqls"], "SQLs": table["sqls"],
+        "Opps": table["opportunities"], "Pipeline": table["pipeline"], "Won revenue": table["won_revenue"],
+        "Cost / lead": table["cost_per_lead"], "Cost / MQL": table["cost_per_mql"],
+        "Cost / opp": table["cost_per_opportunity"], "CAC": table["cac"], "ROI": table["roi"],
+        "ROAS": table["roas"], "Won deals": table["won_deals_touched"], "Accepted": table["acceptance_rate"],
+        "Rejected": table["rejection_rate"],
+        "Rejected 95%": [fmt.interval(lo, hi) for lo, hi in zip(table["rejection_ci_low"], table["rejection_ci_high"])],
+        "Top rejection reasons": table["top_rejection_reasons"].fillna("–"),
+        "Rating": table["avg_rating"],
+    })
+    muted = table["is_small_sample"].to_numpy()
+
+    def grey(frame: pd.DataFrame) -> pd.DataFrame:
+        styles = pd.DataFrame("", index=frame.index, columns=frame.columns)
+        styles.loc[muted, ["ROI", "ROAS", "CAC"]] = "color: #94A3B8; font-style: italic"
+        return styles
+
+    return shown.style.apply(grey, axis=None)
+
+
+def small_sample_warning(table: pd.DataFrame, min_deals: int) -> None:
+    small = table[table["is_small_sample"] & table["spend"].gt(0)]
+    if len(small):
+        st.warning(f"ROI of {len(small)} of {len(table)} rows rests on fewer than {min_deals} won deals (grey in the "
+                   "table and chart): too few to move budget on.", icon=":material/science:")
+
+
+def channels_view(f, params: dict, min_deals: int) -> None:
+    label = model_label(params["model"], params["half_life_days"])
+    channels = store.metric("campaign_roi", f, level="channel", min_won_deals=min_deals, **params)
+    st.subheader("By channel")
+    st.caption(f"Pipeline, revenue, ROI, ROAS and CAC under **{label}**. " + define("campaign_roi"))
+    st.dataframe(roi_display(channels, "channel"), hide_index=True, width="stretch", column_config=ROI_CONFIG,
+                 key="campaigns_channel_table")
+    download(channels, "roi_by_channel", "campaigns_channel_csv")
+    small_sample_warning(channels, min_deals)
+
+    st.subheader("Campaigns")
+    channel = st.selectbox("Drill into a channel", [ALL] + list(channels["channel"]), key="campaigns_channel")
+    campaigns = store.metric("campaign_roi", f, level="campaign", min_won_deals=min_deals, **params)
+    if channel != ALL:
+        campaigns = campaigns[campaigns["channel"] == channel].reset_index(drop=True)
+    if campaigns.empty:
+        st.info(f"No campaign of {channel} spent or earned anything in this date range.")
+        return
+    st.dataframe(roi_display(campaigns, "campaign"), hide_index=True, width="stretch", column_config=ROI_CONFIG,
+                 key="campaigns_campaign_table")
+    download(campaigns, "roi_by_campaign", "campaigns_campaign_csv")
+    small_sample_warning(campaigns, min_deals)
+    left, right = st.columns(2)
+    left.plotly_chart(roi_charts.roi_chart(campaigns), width="stretch", key="campaigns_roi_chart")
+    right.plotly_chart(roi_charts.cost_vs_rejection_chart(campaigns), width="stretch", key="campaigns_cost_chart")
+    campaign_drill(f, params, campaigns)
+
+
+def campaign_drill(f, params: dict, campaigns: pd.DataFrame) -> None:
+    st.subheader("One campaign: its leads and deals")
+    named = campaigns.dropna(subset=["campaign_id"])
+    names = dict(zip(named["campaign_id"], named["campaign_name"]))
+    if not names:
+        return
+    left, right = st.columns([3, 2])
+    campaign_id = left.selectbox("Campaign", list(names), format_func=names.get, key="campaigns_campaign")
+    records = right.segmented_control("Show", ["Deals credited", "Leads"], default="Deals credited",
+                                      key="campaigns_records") or "Deals credited"
+    if records == "Leads":
+        leads = store.metric("campaign_leads", f, campaign_id=campaign_id)
+        st.caption(define("campaign_leads"))
+        st.dataframe(leads.rename(columns=lambda c: c.replace("_", " ").capitalize()), hide_index=True,
+                     width="stretch", key="campaigns_leads_table")
+        download(leads, f"leads_{campaign_id}", "campaigns_leads_csv")
+        return
+    milestone = MILESTONE_CHOICES[st.segmented_control("Deals", list(MILESTONE_CHOICES), default="Revenue (won)",
+                                                       key="campaigns_deal_milestone") or "Revenue (won)"]
+    deals = store.metric("campaign_opportunities", f, campaign_id=campaign_id, milestone=milestone, **params)
+    st.caption(define("campaign_opportunities"))
+    if deals.empty:
+        st.info(f"No deal with this milestone in the date range has a touch of {names[campaign_id]} in its path.")
+        return
+    st.dataframe(deals.drop(columns=["model_label"]).rename(columns=lambda c: c.replace("_", " ").capitalize()),
+                 hide_index=True, width="stretch", key="campaigns_deals_table",
+                 column_config={"Amount": st.column_config.NumberColumn(format="dollar"),
+                                "Credit": st.column_config.NumberColumn(format="dollar"),
+                                "Credit share": st.column_config.NumberColumn(format="percent")})
+    download(deals, f"deals_{campaign_id}", "campaigns_deals_csv")
+    path_view(f, params, deals, milestone)
+
+
+def path_view(f, params: dict, deals: pd.DataFrame, milestone: str) -> None:
+    st.subheader("One deal's path")
+    labels = {row.opportunity_id: f"{row.opportunity_id} · {row.account_name or 'no account'} · "
+                                  f"{fmt.money(row.amount)}" for row in deals.itertuples()}
+    deal = st.selectbox("Opportunity", list(labels), format_func=labels.get, key="campaigns_deal")
+    path = store.metric("attribution_path", f, opportunity_id=deal, milestone=milestone, **params)
+    st.plotly_chart(roi_charts.path_chart(path), width="stretch", key="campaigns_path_chart")
+    st.dataframe(path.drop(columns=["model_label"]).rename(columns=lambda c: c.replace("_", " ").capitalize()),
+                 hide_index=True, width="stretch", key="campaigns_path_table",
+                 column_config={"Credit": st.column_config.NumberColumn(format="dollar"),
+                                "Share": st.column_config.NumberColumn(format="percent"),
+                                "Amount": st.column_config.NumberColumn(format="dollar")})
+    download(path, f"path_{deal}", "campaigns_path_csv")
+    st.caption(define("attribution_path"))
+
+
+def comparison_view(f, params: dict) -> None:
+    left, right = st.columns(2)
+    milestone = MILESTONE_CHOICES[left.segmented_control("Compare", list(MILESTONE_CHOICES), default="Revenue (won)",
+                                                         key="campaigns_compare_milestone") or "Revenue (won)"]
+    level = (right.segmented_control("By", ["Campaign", "Channel"], default="Campaign", key="campaigns_compare_level")
+             or "Campaign").lower()
+    comparison = store.metric("attribution_comparison", f, milestone=milestone, level=level,
+                              lookback_days=params["lookback_days"], half_life_days=params["half_life_days"])
+    if comparison.empty:
+        st.info("No deal in this date range has a touch in its path.")
+        return
+    disputed = comparison[comparison["is_disputed"]]
+    name = "campaign_name" if level == "campaign" else "channel"
+    if len(disputed):
+        worst = disputed.iloc[0]
+        st.warning(f"The models disagree most on **{', '.join(disputed[name])}**. {worst[name]}: from "
+                   f"{fmt.money(worst['min_credit'])} to {fmt.money(worst['max_credit'])}, and "
+                   f"{MODELS[worst['outlier_model']].label} stands furthest from the others: don't move budget on a "
+                   "result only one model supports.", icon=":material/flag:")
+    st.plotly_chart(roi_charts.comparison_chart(comparison), width="stretch", key="campaigns_compare_chart")
+    columns = {name: name.replace("_", " ").capitalize()}
+    columns.update({f"credited_{m}": MODELS[m].label for m in MODELS})
+    columns.update({"disagreement_pts": "Disagreement (pts)", "outlier_model": "Furthest from the others",
+                    "is_disputed": "Flagged"})
+    table = comparison[list(columns)].rename(columns=columns)
+    table["Furthest from the others"] = table["Furthest from the others"].map(lambda m: MODELS[m].label)
+    config = {MODELS[m].label: st.column_config.NumberColumn(format="dollar") for m in MODELS}
+    config["Disagreement (pts)"] = st.column_config.NumberColumn(format="%.1f", help=define("attribution_comparison"))
+    st.dataframe(table, hide_index=True, width="stretch", column_config=config, key="campaigns_compare_table")
+    download(comparison, "model_comparison", "campaigns_compare_csv")
+    st.caption(define("attribution_comparison"))
+
+
+def sourced_view(f, params: dict) -> None:
+    sourced = store.metric("marketing_sourced_influenced", f, lookback_days=params["lookback_days"])
+    channels = sourced[sourced["channel"] != sourced["channel"].iloc[0]] if len(sourced) else sourced
+    if channels.empty:
+        st.info("No opportunity was created or won in this date range.")
+        return
+    st.plotly_chart(roi_charts.sourced_influenced_chart(channels), width="stretch", key="campaigns_sourced_chart")
+    config = {c: st.column_config.NumberColumn(format="dollar") for c in sourced if c.endswith(("pipeline", "revenue"))}
+    config.update({c: st.column_config.NumberColumn(format="percent") for c in sourced if c.endswith("_share")})
+    st.dataframe(sourced, hide_index=True, width="stretch", column_config=config, key="campaigns_sourced_table")
+    download(sourced, "sourced_influenced", "campaigns_sourced_csv")
+    st.caption(define("marketing_sourced_influenced"))
+
+
+def trend_view(f, params: dict) -> None:
+    trend = store.metric("roi_trend", f, **params)
+    if trend.empty:
+        st.info("No spend, pipeline or revenue in this date range.")
+        return
+    channel = st.selectbox("Channel", [ALL] + sorted(trend["channel"].unique()), key="campaigns_trend_channel")
+    st.plotly_chart(roi_charts.spend_trend_chart(trend, None if channel == ALL else channel), width="stretch",
+                    key="campaigns_trend_chart")
+    download(trend, "spend_pipeline_revenue_by_month", "campaigns_trend_csv")
+    st.caption(define("roi_trend"))
+
+
+def traffic_view(f) -> None:
+    conversion = store.metric("traffic_conversion", f)
+    if conversion.empty:
+        st.info("No website traffic or leads in this date range. Traffic comes with the demo, or import it per "
+                "channel per day.")
+        return
+    channels = conversion.iloc[1:]
+    st.plotly_chart(roi_charts.traffic_conversion_chart(channels), width="stretch", key="campaigns_traffic_rates")
+    table = conversion.assign(**{
+        "Session → lead 95%": [fmt.interval(lo, hi) for lo, hi in zip(conversion["session_to_lead_ci_low"],
+                                                                       conversion["session_to_lead_ci_high"])],
+        "Lead → MQL 95%": [fmt.interval(lo, hi) for lo, hi in zip(conversion["lead_to_mql_ci_low"],
+                                                                   conversion["lead_to_mql_ci_high"])],
+    })[["channel", "sessions", "visitors", "engaged_sessions", "engagement_rate", "leads", "session_to_lead",
+        "Session → lead 95%", "mqls", "lead_to_mql", "Lead → MQL 95%"]]
+    st.dataframe(table.rename(columns=lambda c: c.replace("_", " ").capitalize() if "_" in c or c.islower() else c),
+                 hide_index=True, width="stretch", key="campaigns_traffic_table",
+                 column_config={"Engagement rate": st.column_config.NumberColumn(format="percent"),
+                                "Session to lead": st.column_config.NumberColumn(format="%.2f%%"),
+                                "Lead to mql": st.column_config.NumberColumn(format="percent")})
+    download(conversion, "traffic_conversion", "campaigns_traffic_csv")
+    st.caption(define("traffic_conversion"))
+    channel = st.selectbox("Daily traffic of", [ALL] + list(channels["channel"]), key="campaigns_traffic_channel")
+    daily = store.metric("web_traffic_daily", f)
+    st.plotly_chart(roi_charts.traffic_daily_chart(daily, None if channel == ALL else channel), width="stretch",
+                    key="campaigns_traffic_daily")
+
+
+def content_view(f, params: dict) -> None:
+    won = store.metric("content_in_won_paths", f, lookback_days=params["lookback_days"])
+    late = store.metric("content_late_in_cycle", f)
+    if won.empty and late.empty:
+        st.info("No content asset was touched on an opportunity's lead in this date range.")
+        return
+    left, right = st.columns(2)
+    if not won.empty:
+        left.plotly_chart(roi_charts.content_won_chart(won), width="stretch", key="campaigns_content_won")
+    if not late.empty:
+        right.plotly_chart(roi_charts.content_late_chart(late), width="stretch", key="campaigns_content_late")
+    st.dataframe(won, hide_index=True, width="stretch", key="campaigns_content_table",
+                 column_config={c: st.column_config.NumberColumn(format="percent")
+                                for c in ("pct_of_won", "pct_of_lost", "win_rate_with", "win_rate_ci_low",
+                                          "win_rate_ci_high")})
+    download(won, "content_in_won_paths", "campaigns_content_csv")
+    st.caption(define("content_in_won_paths") + " " + define("content_late_in_cycle"))
+
+
+f = filters.current()
+st.title("Campaign ROI")
+st.caption("Where should next quarter's budget go? Spend against attributed pipeline and revenue, with sales' "
+           f"verdict beside every campaign. {f.start:%d %b %Y} – {f.end:%d %b %Y}.")
+params, min_deals = controls()
+label = model_label(params["model"], params["half_life_days"])
+summary = store.metric("acquisition_cost_summary", f, **params).iloc[0]
+sourced = store.metric("marketing_sourced_influenced", f, lookback_days=params["lookback_days"])
+headline(summary, sourced, label)
+if f.segments or f.regions or f.teams:
+    st.warning("Spend and costs cannot be split by segment, region or team: under these filters they stay whole "
+               "while leads, pipeline and revenue shrink, so ROI reads low.", icon=":material/filter_alt:")
+
+view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="campaigns_view") or VIEWS[0]
+if view == VIEWS[0]:
+    channels_view(f, params, min_deals)
+elif view == VIEWS[1]:
+    comparison_view(f, params)
+elif view == VIEWS[2]:
+    sourced_view(f, params)
+elif view == VIEWS[3]:
+    trend_view(f, params)
+elif view == VIEWS[4]:
+    traffic_view(f)
+else:
+    content_view(f, params)
+
+with st.expander("Definitions of every number on this page"):
+    for name in PAGE_METRICS:
+        metric = REGISTRY[name]
+        st.markdown(f"**{metric.label}** (`{name}`, owner: {metric.owner}, grain: {metric.grain}). "
+                    f"{metric.definition}")
