@@ -1,5 +1,6 @@
 """Goals: are we on track, and whose part is behind?"""
 
+import math
 from datetime import date
 
 import pandas as pd
@@ -38,6 +39,8 @@ def rule_text(row) -> str:
     if row["period_type"] == "month":
         return "month"
     text = RULE_LABELS[row["target_rule"]]
+    if not row["is_additive"]:  # a rate's months cannot add up to it
+        return text
     months = Period(row["period_type"], row["period_start"]).months
     if row["target_rule"] == "own" and row["months_count"] == months and row["months_target"] != row["target"]:
         text += f" (months: {charts.value_text(row['months_target'], row['format'])})"
@@ -140,7 +143,7 @@ def numbers_table(progress: pd.DataFrame) -> None:
         "Target": each("target"),
         "Target rule": [rule_text(r) for _i, r in progress.iterrows()],
         "Actual": each("actual"),
-        "Attainment": progress["attainment"],
+        "Attainment": [fmt.percent(a) for a in progress["attainment"]],
         "Expected to date": each("expected_to_date"),
         "Linear projection": each("linear_projection"),
         "Pipeline-weighted": each("pipeline_projection"),
@@ -150,7 +153,6 @@ def numbers_table(progress: pd.DataFrame) -> None:
     })
     progress_help = define("goal_progress")
     config = {column: st.column_config.TextColumn(help=progress_help) for column in table.columns}
-    config["Attainment"] = st.column_config.NumberColumn(format="percent", help=progress_help)
     config["Status"] = st.column_config.TextColumn(help=g.STATUS_RULE)
     config["Target rule"] = st.column_config.TextColumn(help="A quarter's or year's target is set on its own or is the "
                                                         "sum of its months; in brackets, what its month goals add "
@@ -180,12 +182,12 @@ def sources_view(reading, params) -> None:
     sources = store.metric("goal_revenue_sources", reading, **params, lookback_days=int(lookback))
     st.plotly_chart(charts.sources_chart(sources), width="stretch", key="goals_sources_chart")
     table = pd.DataFrame({"Source": sources["label"], "Won revenue": sources["won_amount"],
-                          "Deals": sources["deal_count"], "Share of won revenue": sources["share_of_won_revenue"],
+                          "Deals": sources["deal_count"],
+                          "Share of won revenue": [fmt.percent(v) for v in sources["share_of_won_revenue"]],
                           "Adds up to won revenue": ["yes" if p else "no, shown apart" for p in
                                                      sources["is_part_of_total"]]})
     st.dataframe(table, hide_index=True, width="stretch", key="goals_sources_table", column_config={
-        "Won revenue": st.column_config.NumberColumn(format="dollar", help=define("goal_revenue_sources")),
-        "Share of won revenue": st.column_config.NumberColumn(format="percent")})
+        "Won revenue": st.column_config.NumberColumn(format="dollar", help=define("goal_revenue_sources"))})
     sales = sources[sources["source"] == "sales_sourced"].iloc[0]
     if sales["deal_count"] == 0 and sources["deal_count"].iloc[0] > 0:
         st.caption(f"No deal won in this period came from a sales channel ({', '.join(g.SALES_SOURCED_CHANNELS)}) "
@@ -228,18 +230,23 @@ def reverse_funnel_view(reading, params, progress: pd.DataFrame, period: Period)
         "Stage": plan["label"], "Owner": plan["owner"].str.capitalize(),
         "Conversion to next (trailing)": [fmt.percent(r) if i < len(plan) - 1 else "– (won)"
                                           for i, r in enumerate(plan["conversion_to_next"])],
-        "Required": plan["required"].round(0), "So far": plan["actual_to_date"],
-        "Projected at current pace": plan["projected"].round(0), "Pace vs required": plan["pace_vs_required"],
+        "Required (rounded up)": [whole(v) for v in plan["required"]],
+        "So far": [whole(v) for v in plan["actual_to_date"]],
+        "Projected at current pace": [charts.value_text(v, "count") for v in plan["projected"]],
+        "Pace vs required": [fmt.percent(v, 0) for v in plan["pace_vs_required"]],
     })
     st.dataframe(table, hide_index=True, width="stretch", key="goals_rf_table", column_config={
-        "Required": st.column_config.NumberColumn(format="localized", help=define("goal_reverse_funnel")),
-        "So far": st.column_config.NumberColumn(format="localized"),
-        "Projected at current pace": st.column_config.NumberColumn(format="localized"),
-        "Pace vs required": st.column_config.NumberColumn(format="percent")})
+        "Required (rounded up)": st.column_config.TextColumn(help=define("goal_reverse_funnel")),
+        "Pace vs required": st.column_config.TextColumn(help="Projected at the current pace / required.")})
     first = plan.iloc[0]
     st.caption(f"Average deal size {fmt.money(first['average_deal_size'])} and conversions from "
                f"{first['trailing_start']:%d %b %Y} – {first['trailing_end']:%d %b %Y}. "
                + define("goal_reverse_funnel"))
+
+
+def whole(value) -> str:
+    """Records needed or counted, as whole records (a plan's 2.25 leads means 3)."""
+    return "–" if pd.isna(value) else f"{math.ceil(round(float(value), 6)):,}"
 
 
 def deal_size_note(plan_row, period: Period) -> None:
@@ -269,14 +276,14 @@ def compare_view(reading, params) -> None:
         "Compared": compared["compared"], "Period": compared["period_title"],
         "Actual at the same point": each("actual_same_point"),
         "This period vs it": [f"{c:+.1%}" if not pd.isna(c) else "–" for c in compared["change_vs_this"]],
-        "Final actual": each("final_actual"), "Target": each("target"), "Attainment": compared["attainment"],
+        "Final actual": each("final_actual"), "Target": each("target"),
+        "Attainment": [fmt.percent(a) for a in compared["attainment"]],
     })
     st.dataframe(table, hide_index=True, width="stretch", key="goals_compare_table", height=35 * len(table) + 38,
                  column_config={
                      "Actual at the same point": st.column_config.TextColumn(help=define("goal_comparison")),
                      "This period vs it": st.column_config.TextColumn(help="This period's actual over the same "
-                                                                       "days, against the compared period's."),
-                     "Attainment": st.column_config.NumberColumn(format="percent")})
+                                                                       "days, against the compared period's.")})
     st.caption(define("goal_comparison"))
 
 

@@ -67,7 +67,11 @@ def bullet_chart(progress: pd.DataFrame, period_title: str) -> go.Figure:
              for name, a, s in zip(_goal_names(rows), rows["attainment"], rows["status"])]
     expected = [_safe_div(e, t) if additive else 1.0 for e, t, additive in
                 zip(rows["expected_to_date"], rows["target"], rows["is_additive"])]
-    projected = [_safe_div(p, t) for p, t in zip(rows["linear_projection"], rows["target"])]
+    # As a share of target the way attainment is (target / projection when less is better); a rate's
+    # projection is its value to date, already the bar.
+    projected = [(_safe_div(t, p) if lower else _safe_div(p, t)) if additive else math.nan
+                 for p, t, additive, lower in zip(rows["linear_projection"], rows["target"], rows["is_additive"],
+                                                  rows["is_lower_better"])]
     attainment = rows["attainment"].fillna(0)
     fig = go.Figure()
     fig.add_trace(go.Bar(y=names, x=[1.0] * len(rows), orientation="h", marker={"color": "#F1F5F9"},
