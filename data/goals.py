@@ -413,9 +413,9 @@ def import_csv(con: duckdb.DuckDBPyConnection, data: bytes | str, file_name: str
     return save(con, changes, changed_by, source=f"import {file_name}", load_log=log)
 
 
-def export_frame(cur) -> pd.DataFrame:
-    """Every goal in the import format, so an export can be edited and imported back."""
-    goals = load_goals(cur)
+def export_frame(goals: pd.DataFrame) -> pd.DataFrame:
+    """Goals (as metrics.goals.load_goals reads them) in the import format, so an export can be edited
+    and imported back."""
     frame = pd.DataFrame({
         "metric_name": goals["metric_name"],
         "period_type": goals["period_type"],
@@ -455,7 +455,7 @@ def _export_command(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     try:
-        frame = export_frame(con.cursor())
+        frame = export_frame(load_goals(con.cursor()))
     finally:
         con.close()
     frame.to_csv(args.out or sys.stdout, index=False)
