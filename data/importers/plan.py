@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 from data.importers.read import Problem, ReadError, SourceFile, read_table
 from data.importers.spec import ImportSpec, Lookup
 from data.importers.tables import ENTITIES, LOAD_ORDER, OPPORTUNITY_STAGES
-from data.importers.transform import FileRejected, Mapped, map_file, problems_frame, row_keys
+from data.importers.transform import FileRejected, Mapped, lookup_values, map_file, problems_frame, row_keys
 
 SUMMARY_COLUMNS = ["file", "used as", "rows", "skipped", "note"]
 SYNTHETIC_PREFIX = "opportunity:"
@@ -107,7 +107,7 @@ def _read_lookup(lookup: Lookup, files: list[SourceFile], problems: list, summar
             continue
         missing = [c for c in (lookup.key, lookup.value) if c not in raw.columns]
         if missing:
-            problems.append(Problem(source.name, 1, None, None, f"lookup column(s) {', '.join(missing)} not found"))
+            problems.append(Problem(source.name, None, None, None, f"lookup column(s) {', '.join(missing)} not found"))
             continue
         table.update(zip(raw[lookup.key].str.strip(), raw[lookup.value].str.strip()))
         summary.append((source.name, f"lookup: {lookup.name}", len(raw), 0, f"{lookup.key} → {lookup.value}"))
@@ -274,7 +274,10 @@ def _references(name: str, frame: pd.DataFrame, good: dict[str, pd.DataFrame],
 def _sorted(problems: pd.DataFrame) -> pd.DataFrame:
     problems = problems.drop_duplicates().copy()
     problems["row"] = problems["row"].astype("Int64")
-    return problems.sort_values(["file", "row"], na_position="first", kind="stable").reset_index(drop=True)
+    # Whole-file problems first: they decide whether anything can load at all.
+    problems["_in_row"] = problems["row"].notna()
+    ordered = problems.sort_values(["_in_row", "file", "row"], kind="stable")
+    return ordered.drop(columns="_in_row").reset_index(drop=True)
 
 
 # --- what gets written -----------------------------------------------------------------------------
@@ -291,7 +294,10 @@ def _stage(cur, spec: ImportSpec, frames: dict[str, pd.DataFrame], complete: dic
     opportunities = _linked_opportunities(cur, frames, system) if "opportunities" in frames else None
     leads = []
     if "leads" in frames:
-        leads.append(_records(frames["leads"], "leads", system, complete["leads"], extra=("email",)))
+        real = _records(frames["leads"], "leads", system, complete["leads"], extra=("email",))
+        real.frame["is_synthetic"] = False
+        real.complete.add("is_synthetic")
+        leads.append(real)
     if opportunities is not None:
         synthetic = _synthetic_leads(opportunities, system)
         if len(synthetic):
@@ -345,8 +351,9 @@ def _linked_opportunities(cur, frames: dict[str, pd.DataFrame], system: str) -> 
     lead_of = _column(opps, "lead_id")
     if "leads" in frames and "opportunity_id" in frames["leads"]:
         converted = frames["leads"].dropna(subset=["opportunity_id"]).drop_duplicates("opportunity_id")
-        lead_of = lead_of.fillna(opps["opportunity_id"].map(converted.set_index("opportunity_id")["lead_id"]))
-    lead_of = lead_of.fillna(opps["opportunity_id"].map(_stored_real_leads(cur, opps["opportunity_id"])))
+        lead_of = lead_of.fillna(lookup_values(opps["opportunity_id"],
+                                               dict(zip(converted["opportunity_id"], converted["lead_id"]))))
+    lead_of = lead_of.fillna(lookup_values(opps["opportunity_id"], _stored_real_leads(cur, opps["opportunity_id"])))
     opps["lead_id"] = lead_of.astype("str")
     stage = _column(opps, "stage")
     from_stage_closed = stage.isin(["won", "lost"]).astype("boolean").where(stage.notna())
@@ -366,14 +373,14 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     return frame[name] if name in frame else pd.Series(np.nan, index=frame.index, dtype="str")
 
 
-def _stored_real_leads(cur, opportunity_ids: pd.Series) -> pd.Series:
+def _stored_real_leads(cur, opportunity_ids: pd.Series) -> dict[str, str]:
     """For opportunities already in the store: their lead, unless it is a synthetic one."""
     cur.register("import_opportunity_ids", pd.DataFrame({"id": opportunity_ids.dropna().astype("str")}))
     rows = cur.execute("select o.opportunity_id, o.lead_id from opportunities as o "
                        "join import_opportunity_ids as i on i.id = o.opportunity_id "
                        "join leads as l on l.lead_id = o.lead_id where not coalesce(l.is_synthetic, false)").fetchall()
     cur.unregister("import_opportunity_ids")
-    return pd.Series(dict(rows), dtype="str")
+    return dict(rows)
 
 
 def _synthetic_leads(opps: pd.DataFrame, system: str) -> pd.DataFrame:
@@ -424,14 +431,16 @@ def _all_events(cur, frames: dict[str, pd.DataFrame], opps: pd.DataFrame | None,
         created_estimated = opps["_estimated_created_at"].astype(bool)
     if leads is not None:
         # A lead dated by a default (or made up for an opportunity dated so) has an estimated start.
-        estimated = {}
-        if opps is not None:
-            estimated.update(zip(opps["lead_id"], created_estimated))
+        estimated = [pa.array([], pa.string())]
         if "leads" in frames and "_estimated_created_at" in frames["leads"]:
-            estimated.update(zip(frames["leads"]["lead_id"], frames["leads"]["_estimated_created_at"]))
+            real = frames["leads"]
+            estimated.append(pa.array(real.loc[real["_estimated_created_at"].astype(bool), "lead_id"], pa.string()))
+        if opps is not None:
+            made_up = opps["lead_id"] == system + ":" + SYNTHETIC_PREFIX + opps["source_id"].astype("str")
+            estimated.append(pa.array(opps.loc[made_up & created_estimated, "lead_id"], pa.string()))
         frame = leads.frame
         parts.append(pd.DataFrame({"lead_id": frame["lead_id"], "stage": "lead", "entered_at": frame["created_at"],
-                                   "is_estimated": frame["lead_id"].map(estimated).fillna(False).astype(bool)}))
+                                   "is_estimated": isin(frame["lead_id"], pa.concat_arrays(estimated))}))
     if opps is not None:
         parts.append(pd.DataFrame({"lead_id": opps["lead_id"], "stage": "opportunity",
                                    "entered_at": opps["created_at"], "opportunity_id": opps["opportunity_id"],

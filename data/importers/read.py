@@ -42,7 +42,8 @@ class SourceFile:
 
 @dataclass(frozen=True)
 class Problem:
-    """Something wrong with a file, a row or a cell; `row` None means the whole file."""
+    """Something wrong with a file, a row or a cell. `row` None: the whole file cannot be used (the reason
+    then names the line, when there is one)."""
 
     file: str
     row: int | None
@@ -159,8 +160,8 @@ def _undecodable(source: SourceFile, exc: UnicodeDecodeError, encoding: str) -> 
     end = data.find(b"\n", exc.start)
     snippet = data[start:end if end >= 0 else len(data)][:120].decode(encoding, errors="replace")
     bad = " ".join(f"0x{b:02X}" for b in data[exc.start:exc.end])
-    return Problem(source.name, line, None, snippet.strip(),
-                   f"byte {bad} is not valid {encoding} text. The file was probably saved as Windows-1252 "
+    return Problem(source.name, None, None, snippet.strip(),
+                   f"line {line}: byte {bad} is not valid {encoding} text. The file was probably saved as Windows-1252 "
                    f"or Latin-1: save it as UTF-8, or import it with encoding cp1252 (mapping: encoding = "
                    f"\"cp1252\"; command line: --encoding cp1252)")
 
@@ -189,7 +190,7 @@ def _check_header(source: SourceFile, names: list[str]) -> None:
     seen = set()
     for name in names:
         if name in seen and name:
-            raise ReadError(Problem(source.name, 1, name, name, "this column name appears twice in the header"))
+            raise ReadError(Problem(source.name, None, name, name, "this column name appears twice in the header"))
         seen.add(name)
 
 
@@ -198,6 +199,7 @@ def _ragged(source: SourceFile, data: bytes, bad_rows: list[str], width: int, de
     line = data[:data.find(text.encode("utf-8"))].count(b"\n") + 1 if text else None
     fields = len(next(csv.reader([text], delimiter=delimiter)))
     more = f" ({len(bad_rows) - 1:,} more rows like it)" if len(bad_rows) > 1 else ""
-    return Problem(source.name, line, None, text[:120],
-                   f"this row has {fields} fields where the header has {width}{more}: a delimiter inside an "
+    where = f"line {line}: " if line else ""
+    return Problem(source.name, None, None, text[:120],
+                   f"{where}this row has {fields} fields where the header has {width}{more}: a delimiter inside an "
                    f"unquoted value, or a different delimiter than the header's")

@@ -197,7 +197,7 @@ def _missing_column(name: str, raw: pd.DataFrame, source: Source) -> Problem:
     if len(raw.columns) == 1 and any(d in str(raw.columns[0]) for d in ";\t|:"):
         hint = (" The header was read as one column, so the file may use another delimiter: set delimiter "
                 "in the mapping.")
-    return Problem(name, 1, None, None, f"column {wanted} not found; the file's columns are {has}.{hint}")
+    return Problem(name, None, None, None, f"column {wanted} not found; the file's columns are {has}.{hint}")
 
 
 def _look_up(cells: pd.Series, table: dict[str, str], source: Source, rows: pd.Series, column: str,

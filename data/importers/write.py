@@ -51,8 +51,9 @@ def check_loadable(plan: ImportPlan, mode: str) -> None:
             f"Nothing was loaded: {len(plan.problems):,} problems in {plan.bad_rows:,} rows (listed with file, row, "
             f"column, value and reason). Fix them and load again, or load the good rows and keep the bad ones in "
             f"quarantine (command line: --quarantine; Data page: 'Quarantine bad rows').")
-    if not plan.tables:
-        raise ImportRejected("Nothing was loaded: no good rows to load.")
+    if not any(len(staged.frame) for staged in plan.tables.values()):
+        raise ImportRejected("Nothing was loaded: the files hold no rows to load (header only, or every row "
+                             "skipped or kept in quarantine).")
 
 
 def load(con: duckdb.DuckDBPyConnection, plan: ImportPlan, mode: str = "strict",
