@@ -1,0 +1,129 @@
+"""The Data page through AppTest: reachable on an empty store, upload and preview, load, problems and
+quarantine, the load log; and the trust badge under the Funnel's tiles. Numbers from the mini CRM
+export of tests/import_fixture.py."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from data import db
+from import_fixture import LEADS, MAPPING, SALESFORCE, files, import_mini
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+def start(monkeypatch, path: Path, query: dict | None = None) -> AppTest:
+    monkeypatch.setenv("TANDEM_DB", str(path))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update(query or {})
+    return at.run()
+
+
+def open_data_page(at: AppTest) -> AppTest:
+    return at.switch_page("pages/data.py").run()
+
+
+def upload_mini(at: AppTest, **overrides: str) -> AppTest:
+    at.segmented_control(key="data_source").set_value("Mapping file").run()
+    at.file_uploader(key="data_mapping").set_value(("mini.toml", MAPPING.encode(), "application/toml")).run()
+    uploads = [(f.name, f.data, "text/csv") for f in files(**overrides)]
+    return at.file_uploader(key="data_files").set_value(uploads).run()
+
+
+def tiles(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+@pytest.fixture
+def empty_store(tmp_path) -> Path:
+    # A file of its own per test: DuckDB will not open one file twice in a process with different settings.
+    path = tmp_path / "empty.duckdb"
+    db.open_store(path).close()
+    return path
+
+
+def test_an_empty_store_says_so_and_still_opens_the_data_page(monkeypatch, empty_store):
+    at = start(monkeypatch, empty_store)
+    assert not at.exception
+    assert "holds no leads yet, so there is nothing to show here" in at.info[0].value
+    at = open_data_page(at)
+    assert not at.exception
+    assert at.title[0].value == "Data"
+    assert any("No leads yet" in i.value for i in at.info)
+
+
+def test_upload_preview_and_load_through_the_page(monkeypatch, empty_store):
+    at = upload_mini(open_data_page(start(monkeypatch, empty_store)))
+    assert not at.exception
+    assert [s.value for s in at.success] == ["No problems found."]
+    summary, counts = at.dataframe[0].value, at.dataframe[1].value
+    assert summary["file"].tolist() == ["campaigns.csv", "leads.csv", "deals.csv"]
+    # What loading would do: 5 leads (4 + D2's made-up one), 13 stage entries, all new.
+    assert dict(zip(counts["table"], counts["inserted"])) == {
+        "campaigns": 2, "leads": 5, "opportunities": 2, "stage_events": 13, "campaign_spend": 5}
+    assert not at.button(key="data_confirm").disabled
+    at.button(key="data_confirm").click().run()
+    assert not at.exception
+    assert at.success[0].value.startswith("Loaded as load 1")
+    # The trust panel now reads the store (see test_import_trust.py for the arithmetic).
+    assert tiles(at)["Leads without source or campaign"] == "40.0%"
+    assert tiles(at)["Opportunities without a lead"] == "50.0%"
+    assert tiles(at)["Stage entries with an estimated time"] == "15.4%"
+    log = at.dataframe[-2].value  # the load log, then what the selected load did per table
+    assert log["preset"].tolist() == ["Mini CRM"] and log["inserted"].tolist() == [27]
+
+
+def test_problems_block_the_load_until_quarantine_is_chosen(monkeypatch, empty_store):
+    bad = LEADS + "L6,someday,Web,,,Zeta,SMB,,,open,2026-01-20\n"
+    at = upload_mini(open_data_page(start(monkeypatch, empty_store)), leads=bad)
+    assert "1 problems in 1 rows" in at.warning[0].value
+    problems = at.dataframe[1].value
+    assert problems[["file", "row", "column", "value"]].values.tolist() == [["leads.csv", 6, "created", "someday"]]
+    assert at.button(key="data_confirm").disabled
+    at.toggle(key="data_quarantine").set_value(True).run()
+    assert not at.button(key="data_confirm").disabled
+    at.button(key="data_confirm").click().run()
+    assert "1 bad rows kept in quarantine" in at.success[0].value
+    quarantine = at.dataframe[-1].value
+    assert quarantine[["file_name", "cell_value"]].values.tolist() == [["leads.csv", "someday"]]
+
+
+def test_a_broken_mapping_file_is_explained(monkeypatch, empty_store):
+    at = open_data_page(start(monkeypatch, empty_store))
+    at.segmented_control(key="data_source").set_value("Mapping file").run()
+    at.file_uploader(key="data_mapping").set_value(("bad.toml", b"source_system = 'x'\n", "application/toml")).run()
+    at.file_uploader(key="data_files").set_value([("leads.csv", LEADS.encode(), "text/csv")]).run()
+    assert "bad.toml: needs at least one [[files]] section" in at.error[0].value
+
+
+@pytest.mark.skipif(not SALESFORCE.exists(), reason=f"{SALESFORCE} is absent (see shared/realdata/PROVENANCE.md)")
+def test_a_salesforce_export_zip_through_the_preset(monkeypatch, empty_store):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in sorted(SALESFORCE.iterdir()):
+            archive.write(path, f"WE_00D46000000qE0x_1/{path.name}")
+    at = open_data_page(start(monkeypatch, empty_store))
+    at.file_uploader(key="data_files").set_value([("WE_export.zip", buffer.getvalue(), "application/zip")]).run()
+    counts = at.dataframe[1].value
+    assert dict(zip(counts["table"], counts["inserted"]))["opportunities"] == 31
+    at.button(key="data_confirm").click().run()
+    assert at.success[0].value.startswith("Loaded as load 1")
+
+
+def test_the_funnel_carries_the_trust_badge(monkeypatch, tmp_path):
+    path = tmp_path / "funnel.duckdb"
+    con = db.open_store(path)
+    import_mini(con)
+    con.close()
+    at = start(monkeypatch, path, {"start": "2026-01-01", "end": "2026-02-28"})
+    assert not at.exception
+    badge = next(c.value for c in at.caption if c.value.startswith("Data trust"))
+    # Jan-Feb: 2 of 5 leads unattributed (40%), 2 of 5 with a skipped stage, 2 of 13 entries estimated.
+    assert "leads without source or campaign: 40.0%" in badge
+    assert "leads with a skipped stage: 40.0%" in badge
+    assert "stage entries with an estimated time: 15.4%" in badge

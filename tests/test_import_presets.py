@@ -1,0 +1,100 @@
+"""The HubSpot preset on hand-made exports (labels as the export writes them, and internal property
+names), and the mapping file's own mistakes reported by section and key."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from data.importers import MappingError, SourceFile, load, parse_spec, prepare, preset, preset_text
+from import_fixture import MAPPING, counts, new_store, one
+
+CONTACTS = (
+    'Record ID,First Name,Create Date,Original Source,Lifecycle Stage,Lead Status,Email,Company Name,'
+    '"Date entered ""Marketing Qualified Lead (Lifecycle Stage Pipeline)""",'
+    '"Date entered ""Sales Qualified Lead (Lifecycle Stage Pipeline)""",Last Modified Date\n'
+    "101,Ann,2026-01-05 10:00,PAID_SEARCH,Sales Qualified Lead,In Progress,ann@x.test,X,2026-01-06 09:00,"
+    "2026-01-08 09:00,2026-01-20 12:00\n"
+    "102,Bob,2026-01-06 11:00,Organic Search,Marketing Qualified Lead,,bob@y.test,Y,,,2026-01-21 12:00\n"
+    "103,Cid,2026-01-07 12:00,,customer,UNQUALIFIED,,Z,,,2026-01-22 12:00\n"
+)
+DEALS = (
+    "Record ID,Deal Name,Pipeline,Deal Stage,Amount,Create Date,Close Date,Associated Contact IDs\n"
+    "9001,Big deal,Sales Pipeline,Closed Won,5000,2026-01-10,2026-02-01,101;102\n"
+    "9002,Custom stage,Sales Pipeline,Appointment Scheduled,1200,2026-01-12,2026-03-30,\n"
+    "9003,Lost one,Sales Pipeline,closedlost,300,2026-01-15,2026-01-30,103\n"
+)
+
+
+@pytest.fixture
+def con(tmp_path):
+    connection = new_store(tmp_path / "presets.duckdb")
+    yield connection
+    connection.close()
+
+
+def entries(con, lead_id: str) -> list[tuple[str, bool]]:
+    return con.execute("select stage, is_estimated from stage_events where lead_id = ? order by entered_at, stage",
+                       [lead_id]).fetchall()
+
+
+def test_hubspot_contacts_and_deals_exports(con):
+    files = [SourceFile("hubspot-crm-exports-all-contacts-2026-03-01.csv", CONTACTS.encode()),
+             SourceFile("hubspot-crm-exports-all-deals-2026-03-01.csv", DEALS.encode())]
+    plan = prepare(con.cursor(), preset("hubspot"), files)
+    assert plan.problems.empty
+    result = load(con, plan, "strict", "test")
+    # 3 contacts + a lead made up for 9002 (no associated contact); 3 deals. Entries:
+    # 101: lead, MQL, SQL (dated; its SQL lifecycle stage adds nothing), SAL (In Progress, estimated),
+    #      9001's opportunity and won = 6
+    # 102: lead, MQL (its lifecycle stage, no date column value: estimated) = 2
+    # 103: lead, won (customer, estimated), disqualified (Unqualified, estimated), 9003's opportunity, lost = 5
+    # 9002's made-up lead: lead, opportunity = 2.                                           Total 15.
+    assert counts(result) == {"leads": (4, 0, 0, 0), "opportunities": (3, 0, 0, 0), "stage_events": (15, 0, 0, 0)}
+    assert entries(con, "hubspot:101") == [("lead", False), ("mql", False), ("sql", False),
+                                           ("opportunity", False), ("sal", True), ("won", False)]
+    assert entries(con, "hubspot:102") == [("lead", False), ("mql", True)]
+    # Internal source values become HubSpot's labels; labels already in the export stay.
+    assert con.execute("select source_id, source_channel from leads where not is_synthetic order by 1").fetchall() == [
+        ("101", "Paid Search"), ("102", "Organic Search"), ("103", None)]
+    # The first associated contact is the deal's lead; a custom stage is an open opportunity whose close
+    # date (a forecast) is not kept.
+    assert con.execute("select source_id, lead_id, is_closed, is_won, closed_at from opportunities order by 1"
+                       ).fetchall() == [
+        ("9001", "hubspot:101", True, True, datetime(2026, 2, 1)),
+        ("9002", "hubspot:opportunity:9002", False, False, None),
+        ("9003", "hubspot:103", True, False, datetime(2026, 1, 30))]
+
+
+def test_hubspot_internal_property_names_work_too(con):
+    contacts = ("hs_object_id,createdate,lifecyclestage,hs_v2_date_entered_marketingqualifiedlead,hs_analytics_source,"
+                "lastmodifieddate\n"
+                "7,2026-02-01T08:00:00Z,marketingqualifiedlead,2026-02-02T08:00:00Z,EMAIL_MARKETING,"
+                "2026-02-03T08:00:00Z\n")
+    load(con, prepare(con.cursor(), preset("hubspot"), [SourceFile("contacts.csv", contacts.encode())]),
+         "strict", "test")
+    assert entries(con, "hubspot:7") == [("lead", False), ("mql", False)]
+    assert one(con, "select source_channel from leads") == "Email Marketing"
+
+
+def test_presets_print_as_toml_that_parses_back():
+    for name in ("salesforce", "hubspot"):
+        assert parse_spec(preset_text(name), f"{name}.toml").source_system == name
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (("table = \"leads\"", "table = \"people\""), "[[files]] #2: table must be one of campaigns, leads"),
+    (("segment = \"segment\"", "sector = \"segment\""), "columns.sector is not a field of leads"),
+    (("Won = \"won\"", "Won = \"closed\""), "'Won' maps to 'closed', which is not a stage"),
+    (("lead_id = \"id\"\ncreated_at = \"created\"", "lead_id = \"id\""), "leads needs created_at"),
+    (("source_system = \"mini\"", "source_system = \"Mini CRM!\""), "source_system must be a short lowercase name"),
+    (("lost = \"disqualified\"", "lost = \"gone\""), "which is not a stage; use one of"),
+    (("name = \"Mini CRM\"", "name = \"Mini CRM\"\ncolour = \"blue\""), "unknown key(s) colour"),
+])
+def test_mapping_mistakes_name_the_section_and_key(change, message):
+    old, new = change
+    assert old in MAPPING
+    with pytest.raises(MappingError) as caught:
+        parse_spec(MAPPING.replace(old, new, 1), "mine.toml")
+    assert "mine.toml" in str(caught.value) and message in str(caught.value)
