@@ -98,3 +98,46 @@ def test_mapping_mistakes_name_the_section_and_key(change, message):
     with pytest.raises(MappingError) as caught:
         parse_spec(MAPPING.replace(old, new, 1), "mine.toml")
     assert "mine.toml" in str(caught.value) and message in str(caught.value)
+
+
+SF_EXPORT = {
+    "Account.csv": "Id,Name\nA1,Acme\n",
+    "Campaign.csv": "Id,IsDeleted,Name,Type,StartDate,EndDate,BudgetedCost,ActualCost\n"
+                    "701A,0,Webinar Jan,Webinar,2026-01-05 00:00:00,2026-01-05 00:00:00,100,50\n",
+    "Lead.csv": "Id,IsDeleted,CreatedDate,LeadSource,Company,OwnerId,Email,Status,IsConverted,ConvertedDate,"
+                "ConvertedOpportunityId,LastModifiedDate\n"
+                "00QA,0,2026-01-02 10:00:00,Web,Acme,005X,a@acme.test,Closed - Converted,1,2026-01-09 00:00:00,"
+                "006A,2026-01-09 10:00:00\n"
+                "00QB,1,2026-01-03 10:00:00,Web,Gone,005X,,Open - Not Contacted,0,,000000000000000AAA,"
+                "2026-01-03 10:00:00\n",
+    "Opportunity.csv": "Id,IsDeleted,AccountId,Amount,CreatedDate,CloseDate,IsClosed,IsWon,OwnerId,CampaignId,"
+                       "LeadSource\n006A,0,A1,900,2026-01-09 10:00:00,2026-02-01 00:00:00,1,0,005X,701A,Web\n",
+    "CampaignMember.csv": "Id,IsDeleted,CampaignId,LeadId,ContactId,CreatedDate,FirstRespondedDate\n"
+                          "00vA,0,701A,00QA,,2026-01-04 09:00:00,2026-01-05 11:00:00\n"
+                          "00vB,0,701A,,003C,2026-01-04 09:00:00,\n",
+}
+
+
+def test_salesforce_conversions_members_and_deleted_rows(con):
+    files = [SourceFile(name, text.encode()) for name, text in SF_EXPORT.items()]
+    plan = prepare(con.cursor(), preset("salesforce"), files)
+    assert plan.problems.empty
+    notes = dict(zip(plan.summary["file"], plan.summary["note"]))
+    assert notes["Lead.csv"] == "1 skipped: IsDeleted is '1'"
+    assert notes["CampaignMember.csv"] == "1 skipped: LeadId is ''"
+    result = load(con, plan, "strict", "test")
+    # The converted lead is the opportunity's lead: no lead is made up. Its entries: lead (2 Jan), SQL
+    # (ConvertedDate 9 Jan; the 'Closed - Converted' status adds nothing), opportunity, lost = 4.
+    assert counts(result) == {"campaigns": (1, 0, 0, 0), "campaign_spend": (1, 0, 0, 0), "leads": (1, 0, 0, 0),
+                              "opportunities": (1, 0, 0, 0), "stage_events": (4, 0, 0, 0),
+                              "touchpoints": (1, 0, 0, 0)}
+    assert con.execute("select lead_id, account_name, primary_campaign_id, is_closed, is_won from opportunities"
+                       ).fetchone() == ("salesforce:00QA", "Acme", "salesforce:701A", True, False)
+    assert entries(con, "salesforce:00QA") == [("lead", False), ("sql", False), ("opportunity", False),
+                                               ("lost", False)]
+    # The member's touch: first response time, the campaign's type as channel.
+    assert con.execute("select touchpoint_id, lead_id, campaign_id, channel, touch_type, touched_at, source_id "
+                       "from touchpoints").fetchone() == (
+        1, "salesforce:00QA", "salesforce:701A", "Webinar", "campaign_member", datetime(2026, 1, 5, 11), "00vA")
+    again = load(con, prepare(con.cursor(), preset("salesforce"), files), "strict", "test")
+    assert counts(again)["touchpoints"] == (0, 0, 1, 0)

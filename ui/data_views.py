@@ -102,7 +102,9 @@ def for_display(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for column in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[column]):
-            out[column] = out[column].dt.strftime("%Y-%m-%d %H:%M:%S").fillna("")
+            values = out[column].dropna()
+            days_only = bool((values == values.dt.normalize()).all())
+            out[column] = out[column].dt.strftime("%Y-%m-%d" if days_only else "%Y-%m-%d %H:%M:%S").fillna("")
         elif (not pd.api.types.is_numeric_dtype(out[column]) or pd.api.types.is_bool_dtype(out[column])
               or out[column].isna().any()):
             out[column] = out[column].astype("object").where(out[column].notna(), "").astype("str")

@@ -99,7 +99,15 @@ def preview_counts(cur, plan: ImportPlan) -> pd.DataFrame:
         cur.execute("drop table import_stage")
     for table in ("campaign_spend", "touchpoints"):
         if table in plan.tables:
-            rows.append((table, len(plan.tables[table].frame), 0, 0, 0))
+            columns = _register(cur, table, plan.tables[table])
+            match, changed = _SPEND_MATCH if table == "campaign_spend" else _touch_match(columns)
+            new, differs, same = cur.execute(
+                f"select count(*) filter (where not found), count(*) filter (where found and differs), "
+                f"count(*) filter (where found and not differs) from (select exists (select 1 from {table} as t "
+                f"where {match}) as found, exists (select 1 from {table} as t where {match} and ({changed})) "
+                f"as differs from import_stage as s)").fetchone()
+            rows.append((table, new, differs, same, 0))
+            cur.execute("drop table import_stage")
     return pd.DataFrame(rows, columns=COUNT_COLUMNS)
 
 
@@ -264,12 +272,21 @@ def _append_events(cur, staged: Staged) -> tuple[int, int]:
     return new, len(staged.frame) - new
 
 
+_SPEND_MATCH = ("t.campaign_id = s.campaign_id and t.spend_date = s.spend_date", "t.spend_amount <> s.spend_amount")
+
+
+def _touch_match(columns: list[str]) -> tuple[str, str]:
+    """How a staged touch finds its stored self, and when it differs from it."""
+    values = [c for c in columns if c not in ("source_system", "source_id")]
+    return ("t.source_system = s.source_system and t.source_id = s.source_id",
+            " or ".join(f"t.{c} is distinct from s.{c}" for c in values) or "false")
+
+
 def _upsert_touchpoints(cur, staged: Staged) -> tuple[int, int, int]:
     """Touches are matched by (source_system, source_id); new ones get the next free touchpoint_id."""
     columns = _register(cur, "touchpoints", staged)
-    match = "t.source_system = s.source_system and t.source_id = s.source_id"
+    match, changed_sql = _touch_match(columns)
     values = [c for c in columns if c not in ("source_system", "source_id")]
-    changed_sql = " or ".join(f"t.{c} is distinct from s.{c}" for c in values)
     new, changed = cur.execute(
         f"select count(*) filter (where t.source_id is null), count(*) filter (where t.source_id is not null "
         f"and ({changed_sql})) from import_stage as s left join touchpoints as t on {match}").fetchone()
