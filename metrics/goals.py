@@ -26,13 +26,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import date, timedelta
 
 import pandas as pd
 
 from data.stages import ALL_STAGES, MAIN_PATH, STAGE_LABELS, STAGE_OWNER
-from metrics.filters import Filters, filter_options
+from metrics.filters import Filters
 from metrics.funnel import funnel_stage_volume
 from metrics.kpis import KPIS
 from metrics.periods import PERIOD_TYPES, Period, parse_period
@@ -64,11 +63,8 @@ PIPELINE_HORIZON_DAYS = 90
 # Goal metric -> what a weighted open record adds to it.
 PIPELINE_WEIGHTED = {"won_revenue": "weighted_amount", "won_deals": "weighted_count"}
 
-# Lead source channels that are sales' own doing. The demo has none: every demo lead came in
-# through a marketing campaign, so its sales-sourced revenue is zero.
-SALES_SOURCED_CHANNELS: tuple[str, ...] = ("Outbound", "Sales prospecting")
-# Touch types in `touchpoints` that are sales' work, not marketing's.
-SALES_TOUCH_TYPES: tuple[str, ...] = ("sales_meeting",)
+# Sourced and influenced revenue come from one definition, the attribution area's metric.
+SOURCES_METRIC = "marketing_sourced_influenced"
 INFLUENCE_LOOKBACK_DAYS = 365
 
 TRAILING_CHOICES = (90, 180, 365)
@@ -83,9 +79,11 @@ _AS_OF_NOTE = (" Goals have their own period and scope: only the as-of date of t
 # --- which metrics can carry a goal ---------------------------------------------------------------
 
 def goal_metrics() -> dict[str, Metric]:
-    """Registered metrics a goal can be set on: KPI-shaped, one `value` for a date range (grain=total)."""
+    """Registered metrics a goal can be set on: the headline KPIs (area 'kpi', metrics/kpis.py), whose
+    contract is one `value` (and its `record_count`) for a date range with grain=total. A metric of another
+    area joins them by registering in that shape; a grain parameter alone does not promise a `value`."""
     return {name: m for name, m in REGISTRY.items()
-            if any(p.name == "grain" and "total" in (p.choices or ()) for p in m.params)}
+            if m.area == "kpi" and any(p.name == "grain" and "total" in (p.choices or ()) for p in m.params)}
 
 
 def drill_stages(metric_name: str) -> tuple[str, ...]:
@@ -222,29 +220,22 @@ GOAL_COLUMNS = ("goal_id", "metric_name", "period_type", "period_start", "scope_
 
 
 def load_goals(cur) -> pd.DataFrame:
-    """Every goal, one row per goal, with its period label and the sum and count of its month goals."""
-    goals = cur.execute(f"select {', '.join(GOAL_COLUMNS)} from goals "
-                        "order by period_start, period_type, metric_name, scope_type, scope_value").df()
+    """Every goal, one row per goal, with its period label and the sum and count of its month goals
+    (same metric and scope, inside its quarter or year; none for a month)."""
+    columns = ", ".join(f"g.{c}" for c in GOAL_COLUMNS)
+    goals = cur.execute(
+        f"select {columns}, sum(m.target) as months_target, count(m.goal_id) as months_count "
+        "from goals as g left join goals as m on g.period_type <> 'month' and m.period_type = 'month' "
+        "and m.metric_name = g.metric_name and m.scope_type = g.scope_type "
+        "and m.scope_value is not distinct from g.scope_value and m.period_start >= g.period_start "
+        "and m.period_start < g.period_start + to_months(case g.period_type when 'quarter' then 3 else 12 end) "
+        f"group by {columns} order by g.period_start, g.period_type, g.metric_name, g.scope_type, g.scope_value"
+    ).df()
     goals["period_start"] = pd.to_datetime(goals["period_start"]).dt.date
     goals["scope_value"] = goals["scope_value"].astype(object).where(goals["scope_value"].notna(), None)
     goals["target_rule"] = goals["target_rule"].fillna("own")
+    goals["months_count"] = goals["months_count"].astype("int64")
     goals["period_label"] = [Period(t, s).label for t, s in zip(goals["period_type"], goals["period_start"])]
-    return _with_month_sums(goals)
-
-
-def _key(frame: pd.DataFrame) -> pd.Series:
-    return frame["metric_name"] + "|" + frame["scope_type"] + "|" + frame["scope_value"].fillna("")
-
-
-def _with_month_sums(goals: pd.DataFrame) -> pd.DataFrame:
-    months = goals[goals["period_type"] == "month"].assign(key=_key)[["key", "period_start", "target"]]
-    parents = goals[goals["period_type"] != "month"].assign(key=_key)
-    parents = parents.assign(end=[Period(t, s).end for t, s in zip(parents["period_type"], parents["period_start"])])
-    pairs = parents[["goal_id", "key", "period_start", "end"]].merge(months, on="key", suffixes=("", "_month"))
-    pairs = pairs[(pairs["period_start_month"] >= pairs["period_start"]) & (pairs["period_start_month"] < pairs["end"])]
-    sums = pairs.groupby("goal_id").agg(months_target=("target", "sum"), months_count=("target", "size"))
-    goals = goals.merge(sums, left_on="goal_id", right_index=True, how="left")
-    goals["months_count"] = goals["months_count"].fillna(0).astype("int64")
     return goals
 
 
@@ -423,15 +414,15 @@ def goal_progress(cur, f: Filters, period_type: str = "quarter", period: str = "
 # --- pacing line --------------------------------------------------------------------------------
 
 def checkpoints(period: Period, as_of: date) -> list[date]:
-    """Days the cumulative actual is read on: every day of a month, every 7th day of a quarter, every
-    month end of a year, and always the last day read."""
+    """Days the cumulative actual is read on (one metric call each, so at most 16): every other day of a
+    month, every 7th day of a quarter, every month end of a year, and always the last day read."""
     last = period.read_until(as_of)
     if last < period.start:
         return []
     if period.period_type == "year":
         days = [m.last_day for m in (Period("month", s) for s in period.month_starts()) if m.last_day < last]
     else:
-        step = 1 if period.period_type == "month" else 7
+        step = 2 if period.period_type == "month" else 7
         days = [period.start + timedelta(days=k) for k in range(0, (last - period.start).days, step)]
     return days + [last]
 
@@ -440,7 +431,7 @@ def checkpoints(period: Period, as_of: date) -> list[date]:
     name="goal_pacing",
     label="Goal pacing",
     definition="One goal's path through its period: the cumulative target (expected-to-date at the end of each "
-    "day, as in Goal progress) and the cumulative actual read at checkpoints (daily in a month, weekly in a "
+    "day, as in Goal progress) and the cumulative actual read at checkpoints (every other day in a month, weekly in a "
     "quarter, at month ends in a year, and on the last day read). For a rate the target line is flat at the "
     "target and the actual is the rate to date." + _AS_OF_NOTE,
     grain="one row per day of the period",
@@ -560,7 +551,9 @@ def _compared_rows(cur, goals: pd.DataFrame, goal, known: Metric, chosen: Period
         same_day = each.start + timedelta(days=min(elapsed, each.days) - 1)
         scoped = (each, goal.scope_type, goal.scope_value, as_of)
         to_day = kpi_value(cur, goal.metric_name, goal_filters(*scoped, until=same_day))[0]
-        final = kpi_value(cur, goal.metric_name, goal_filters(*scoped))[0]
+        # The same window twice (the chosen period itself, or a whole one) is read once.
+        final = to_day if same_day >= each.read_until(as_of) else \
+            kpi_value(cur, goal.metric_name, goal_filters(*scoped))[0]
         target_rows = goals_in(same_scope, each)
         target = float(target_rows["target"].iloc[0]) if len(target_rows) else math.nan
         rows.append({"goal_id": goal.goal_id, "metric_name": goal.metric_name, "label": known.label,
@@ -577,64 +570,41 @@ def _compared_rows(cur, goals: pd.DataFrame, goal, known: Metric, chosen: Period
 
 # --- where revenue came from --------------------------------------------------------------------
 
-def marketing_channels(cur) -> tuple[str, ...]:
-    """Source channels in the data that are marketing's: all but SALES_SOURCED_CHANNELS and '(none)'."""
-    return tuple(c for c in filter_options(cur)["channels"] if c not in SALES_SOURCED_CHANNELS and c != "(none)")
-
-
-def _influenced(cur, f: Filters, lookback_days: int) -> tuple[float, int]:
-    dims, dim_params = f.dimension_sql()
-    window, window_params = f.window_sql("won_at")
-    sql = ("select coalesce(sum(won_amount), 0), count(*) from mart_lead_funnel as f "
-           f"where {window}{dims} and exists (select 1 from touchpoints as t where t.lead_id = f.lead_id "
-           "and t.touch_type <> all(?::varchar[]) and t.touched_at <= f.opportunity_at "
-           "and t.touched_at >= f.opportunity_at - to_days(?))")
-    amount, count = cur.execute(sql, window_params + dim_params + [list(SALES_TOUCH_TYPES), lookback_days]).fetchone()
-    return float(amount), int(count)
-
-
 @metric(
     name="goal_revenue_sources",
     label="Revenue by source",
-    definition="Won revenue of the chosen period (to the as-of date) split by where its deals began. "
-    "Marketing-sourced: the lead's source channel is a marketing channel (every channel except "
-    f"{' and '.join(SALES_SOURCED_CHANNELS)}); sales-sourced: the rest (those channels, or no recorded "
-    "source). The two add up to won revenue. Marketing-influenced: won deals whose lead had at least one "
-    f"marketing touch (any touchpoint but {', '.join(SALES_TOUCH_TYPES)}) in the lookback days up to the "
-    "opportunity's creation. Sourced deals are usually influenced too: influenced is shown on its own and never "
-    "added to the others." + _AS_OF_NOTE,
+    definition="The chosen period's won revenue (to the as-of date) split by where its deals began, as Marketing-"
+    "sourced and influenced (marketing_sourced_influenced) defines it, with its lookback: marketing-sourced (the "
+    "lead's first touch came at or before the lead was created) and sales-sourced (every other won deal: the "
+    "first touch came later, or there is none) add up to won revenue; marketing-influenced (a marketing touch in "
+    "the lookback days before the win) is shown on its own and never added, sourced deals being influenced "
+    "too." + _AS_OF_NOTE,
     grain="one row per source (marketing-sourced, sales-sourced, marketing-influenced)",
     owner="shared",
     format="currency",
     area="goals",
     params=_PERIOD_PARAMS + (Param("lookback_days", int, INFLUENCE_LOOKBACK_DAYS,
-                                   "influence: days before opportunity creation a touch still counts"),),
+                                   "influence: days before the win a marketing touch still counts"),),
 )
 def goal_revenue_sources(cur, f: Filters, period_type: str = "quarter", period: str = "current",
                          lookback_days: int = INFLUENCE_LOOKBACK_DAYS) -> pd.DataFrame:
-    if lookback_days < 1:
-        raise ValueError(f"lookback_days must be at least 1; got {lookback_days}.")
     as_of = f.as_of_date
     chosen = parse_period(period_type, period, as_of)
-    amounts = {"total": (0.0, 0), "marketing_sourced": (0.0, 0), "marketing_influenced": (0.0, 0)}
+    total = sourced = influenced = 0.0
+    won_deals = sourced_deals = influenced_deals = 0
     if chosen.elapsed_days(as_of):
         window = goal_filters(chosen, "all", None, as_of)
-        amounts["total"] = (kpi_value(cur, "won_revenue", window)[0], kpi_value(cur, "won_deals", window)[0])
-        channels = marketing_channels(cur)
-        if channels:  # an empty channel filter would mean every channel
-            ours = replace(window, channels=channels)
-            amounts["marketing_sourced"] = (kpi_value(cur, "won_revenue", ours)[0],
-                                            kpi_value(cur, "won_deals", ours)[0])
-        amounts["marketing_influenced"] = _influenced(cur, window, lookback_days)
-    total, total_deals = amounts["total"]
-    sourced, sourced_deals = amounts["marketing_sourced"]
-    influenced, influenced_deals = amounts["marketing_influenced"]
+        split = REGISTRY[SOURCES_METRIC](cur, window, lookback_days=lookback_days).iloc[0]  # all channels first
+        total, sourced, influenced = (float(split[c]) for c in ("total_revenue", "sourced_revenue",
+                                                               "influenced_revenue"))
+        sourced_deals, influenced_deals = int(split["sourced_revenue_deals"]), int(split["influenced_revenue_deals"])
+        won_deals = int(kpi_value(cur, "won_deals", window)[0])
     frame = pd.DataFrame({
         "source": ["marketing_sourced", "sales_sourced", "marketing_influenced"],
         "label": ["Marketing-sourced", "Sales-sourced", "Marketing-influenced"],
         "owner": ["marketing", "sales", "marketing"],
         "won_amount": [sourced, total - sourced, influenced],
-        "deal_count": [int(sourced_deals), int(total_deals - sourced_deals), int(influenced_deals)],
+        "deal_count": [sourced_deals, max(won_deals - sourced_deals, 0), influenced_deals],
         "is_part_of_total": [True, True, False],
     })
     frame["share_of_won_revenue"] = safe_rate(frame["won_amount"], pd.Series([total] * 3))

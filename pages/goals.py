@@ -19,7 +19,7 @@ from ui.export import safe_csv
 from ui.theme import TEAM_LABELS, team_badge
 
 PAGE_METRICS = ("goal_progress", "goal_pacing", "goal_history", "goal_comparison", "goal_revenue_sources",
-                "goal_reverse_funnel", "open_pipeline", "goal_list", "goal_changes")
+                "marketing_sourced_influenced", "goal_reverse_funnel", "open_pipeline", "goal_list", "goal_changes")
 RECORD_LIMIT = 5000
 BADGE_COLOURS = {"on track": "green", "at risk": "orange", "off track": "red"}
 RULE_LABELS = {"own": "set on its own", "sum_of_months": "sum of its months"}
@@ -178,7 +178,7 @@ def pacing_view(reading, params, progress: pd.DataFrame) -> None:
 def sources_view(reading, params) -> None:
     lookback = st.columns([2, 4])[0].number_input(
         "Influence lookback (days)", min_value=7, max_value=730, value=g.INFLUENCE_LOOKBACK_DAYS, step=30,
-        key="goals_lookback", help="How long before an opportunity's creation a marketing touch still counts.")
+        key="goals_lookback", help="How long before a deal was won a marketing touch still counts as influence.")
     sources = store.metric("goal_revenue_sources", reading, **params, lookback_days=int(lookback))
     st.plotly_chart(charts.sources_chart(sources), width="stretch", key="goals_sources_chart")
     table = pd.DataFrame({"Source": sources["label"], "Won revenue": sources["won_amount"],
@@ -189,10 +189,10 @@ def sources_view(reading, params) -> None:
     st.dataframe(table, hide_index=True, width="stretch", key="goals_sources_table", column_config={
         "Won revenue": st.column_config.NumberColumn(format="dollar", help=define("goal_revenue_sources"))})
     sales = sources[sources["source"] == "sales_sourced"].iloc[0]
-    if sales["deal_count"] == 0 and sources["deal_count"].iloc[0] > 0:
-        st.caption(f"No deal won in this period came from a sales channel ({', '.join(g.SALES_SOURCED_CHANNELS)}) "
-                   "or without a recorded source: every one began with a marketing channel.")
-    st.caption(define("goal_revenue_sources"))
+    if sales["won_amount"] == 0 and sources["won_amount"].iloc[0] > 0:
+        st.caption("No deal won in this period was sales-sourced: every one's lead was brought in by a marketing "
+                   "touch (its first touch at or before the lead was created).")
+    st.caption(f"{define('goal_revenue_sources')} {define(g.SOURCES_METRIC)}")
 
 
 def reverse_funnel_view(reading, params, progress: pd.DataFrame, period: Period) -> None:

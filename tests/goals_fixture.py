@@ -6,9 +6,9 @@ Added to conftest's story (all times midnight):
       SQL Feb 12 (no MQL or SAL event: both inferred on Feb 12), opp O3 4,000 Feb 15, won Mar 20
   L10 Mar 5 lead (Webinars, SMB, Americas, sdr1), MQL Mar 6, SAL Mar 7, SQL Mar 9, opp O4 8,000 Mar 12, open
 Touchpoints:
-  T1 L1 Jan 5 form_fill (Webinars): 15 days before L1's opportunity (Jan 20)
-  T2 L9 Feb 20 ad_click (Paid Search): after L9's opportunity (Feb 15), so it does not influence it
-  T3 L9 Feb 14 sales_meeting (Events): before the opportunity, but a sales touch, not marketing's
+  T1 L1 Jan 5 form_fill (Webinars): L1's first touch, the day it was created (a marketing-sourced lead)
+  T2 L9 Feb 20 ad_click (Paid Search): 28 days before L9 was won
+  T3 L9 Feb 14 sales_meeting (Events): L9's first touch, four days after it was created (sales-sourced)
 
 The mart then reads (skipped stages inferred; a lost deal was an opportunity):
   lead : L7 Dec 15 2025 | L1 Jan 5, L2 Jan 10, L8 Jan 15, L3 Feb 1, L4 Feb 5, L9 Feb 10, L5 Mar 1, L10 Mar 5, L6 Mar 20

@@ -310,19 +310,25 @@ def test_comparison(goals_cur):
 def test_revenue_sources(goals_cur):
     march = at(date(2026, 3, 31))
     sources = get("goal_revenue_sources")(goals_cur, march, period_type="month", period="2026-03").set_index("source")
-    # Won in March: L1 (Webinars) 10,000 and L9 (Outbound, sales' own channel) 4,000.
-    assert sources.loc["marketing_sourced", "won_amount"] == 10000
-    assert sources.loc["sales_sourced", "won_amount"] == 4000
+    # Won in March: L1 10,000 and L9 4,000. L1's first touch (Jan 5) came when the lead was created:
+    # marketing-sourced. L9's first touch (Feb 14) came after it was created (Feb 10): sales-sourced.
+    assert sources.loc["marketing_sourced", ["won_amount", "deal_count"]].tolist() == [10000, 1]
+    assert sources.loc["sales_sourced", ["won_amount", "deal_count"]].tolist() == [4000, 1]
     assert sources.loc["marketing_sourced", "won_amount"] + sources.loc["sales_sourced", "won_amount"] == \
         get("won_revenue")(goals_cur, Filters(date(2026, 3, 1), date(2026, 3, 31)))["value"].iloc[0]
-    # Influenced: L1's form fill came 15 days before its opportunity. L9's ad click came after its
-    # opportunity and its meeting was sales' -> not influenced. Never added to the sourced rows.
-    assert sources.loc["marketing_influenced", "won_amount"] == 10000
+    # Influenced (marketing_sourced_influenced's definition: a touch in the lookback before the win): L1
+    # (Jan 5, 55 days before Mar 1) and L9 (Feb 20, 28 days before Mar 20). Never added to the sourced rows.
+    assert sources.loc["marketing_influenced", "won_amount"] == 14000
     assert not sources.loc["marketing_influenced", "is_part_of_total"]
-    assert sources.loc["marketing_influenced", "share_of_won_revenue"] == pytest.approx(10000 / 14000)
-    # With a 10-day lookback L1's touch (15 days before) no longer counts.
-    short = get("goal_revenue_sources")(goals_cur, march, period_type="month", period="2026-03", lookback_days=10)
-    assert short.set_index("source").loc["marketing_influenced", "won_amount"] == 0
+    assert sources.loc["marketing_influenced", "share_of_won_revenue"] == pytest.approx(1.0)
+    # With a 30-day lookback only L9's touch counts; with 10 days neither.
+    for days, amount in ((30, 4000), (10, 0)):
+        short = get("goal_revenue_sources")(goals_cur, march, period_type="month", period="2026-03",
+                                            lookback_days=days)
+        assert short.set_index("source").loc["marketing_influenced", "won_amount"] == amount
+    # Before the period begins there is nothing to split.
+    empty = get("goal_revenue_sources")(goals_cur, at(date(2026, 2, 28)), period_type="month", period="2026-03")
+    assert empty["won_amount"].tolist() == [0, 0, 0]
 
 
 def test_open_pipeline(goals_cur):
@@ -362,5 +368,7 @@ def test_drill_stages_follow_each_kpis_date_column():
 
 
 def test_goal_metrics_are_the_kpis():
-    assert {"leads", "mqls", "won_revenue", "win_rate", "sales_cycle_days"} <= set(g.goal_metrics())
-    assert "funnel_conversion" not in g.goal_metrics() and "goal_progress" not in g.goal_metrics()
+    from metrics.kpis import KPIS
+
+    # Exactly the KPIs: a metric of another area with a grain parameter (an SLA's) promises no `value`.
+    assert set(g.goal_metrics()) == {spec.name for spec in KPIS}
