@@ -17,6 +17,8 @@ PAGES = [
     st.Page("pages/funnel.py", title="Funnel", icon=":material/filter_alt:", default=True),
     st.Page("pages/goals.py", title="Goals", icon=":material/flag:"),
     st.Page("pages/campaigns.py", title="Campaign ROI", icon=":material/campaign:"),
+    st.Page("pages/feedback.py", title="Feedback", icon=":material/forum:"),
+    st.Page("pages/sla.py", title="SLA ledger", icon=":material/handshake:"),
     st.Page("pages/definitions.py", title="Definitions", icon=":material/menu_book:"),
     st.Page("pages/data.py", title="Data", icon=":material/database:"),
 ]

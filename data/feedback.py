@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TypeVar
 
 import duckdb
@@ -435,6 +435,11 @@ def verdict_queue(cur, rep_id: str | None = None, limit: int = 200) -> pd.DataFr
     if own is not None and len(own):
         return own
     return cur.execute(sql.format(owner="true"), [int(limit)]).df()
+
+
+def first_feedback_day(cur) -> date | None:
+    """The day the oldest feedback entry was given, or None when there is none."""
+    return cur.execute("select min(created_at)::date from sales_feedback").fetchone()[0]
 
 
 def campaign_list(cur) -> pd.DataFrame:

@@ -341,8 +341,9 @@ def _entries_sql(f: Filters, selects: str, select_params: list) -> tuple[str, li
 def feedback_inbox(cur, f: Filters, status: str = "", reason: str = "", campaign: str = "", channel: str = "",
                    rep: str = "", verdict: str = "", limit: int = 2000) -> pd.DataFrame:
     moment = reading_moment(f)
-    selects = ("e.feedback_id, e.created_at, e.author_name, e.author_team, e.verdict, e.lead_id, e.campaign_name, "
-               "e.channel, e.reason, e.rating, e.note, e.status, e.response_note, e.responded_by, e.responded_at, "
+    selects = ("e.feedback_id, e.created_at, e.author_rep_id, e.author_name, e.author_team, e.verdict, e.lead_id, "
+               "e.campaign_id, e.campaign_name, e.channel, e.reason_code, e.reason, e.rating, e.note, e.status, "
+               "e.response_note, e.responded_by, e.responded_at, "
                "case when e.first_response_at < ?::timestamp then epoch(e.first_response_at - e.created_at) / 3600.0 "
                "end as hours_to_response, case when e.first_response_at is null or e.first_response_at >= "
                "?::timestamp then epoch(?::timestamp - e.created_at) / 3600.0 end as hours_waiting")

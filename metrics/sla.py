@@ -402,7 +402,8 @@ LEDGER_COLUMNS = ["side", "policy_id", "name", "description", "unit", "threshold
 @metric(
     name="sla_ledger",
     label="SLA ledger",
-    definition="What each side owes the other, one row per promise in the SLA policy: sales' first touch on MQLs "
+    definition="What each side owes the other, one row per promise in the SLA policy (the newest of each kind): "
+    "sales' first touch on MQLs "
     "(actual: compliance, target: the policy's compliance target), marketing's MQL volume (actual: MQLs "
     "delivered, target: committed) and marketing's acceptance rate (actual: acceptance rate, target: the "
     "policy's ratio). Each follows its own metric's definition (sla_first_touch, mql_delivery, mql_acceptance). "
@@ -417,16 +418,17 @@ LEDGER_COLUMNS = ["side", "policy_id", "name", "description", "unit", "threshold
 def sla_ledger(cur, f: Filters, grain: str = "total") -> pd.DataFrame:
     _check_grain(grain)
     parts = []
-    for policy in policies(cur):
-        measure = _LEDGER_MEASURES.get((policy.side, policy.unit))
-        if measure:
-            part = measure(cur, f, grain, policy)
-            part.insert(0, "side", policy.side)
-            for column, value in (("policy_id", policy.policy_id), ("name", policy.name),
-                                  ("description", policy.description), ("unit", policy.unit),
-                                  ("threshold", policy.threshold)):
-                part[column] = value
-            parts.append(part)
+    for (side, unit), measure in _LEDGER_MEASURES.items():
+        policy = find_policy(cur, side, unit)
+        if policy is None:
+            continue
+        part = measure(cur, f, grain, policy)
+        part.insert(0, "side", policy.side)
+        for column, value in (("policy_id", policy.policy_id), ("name", policy.name),
+                              ("description", policy.description), ("unit", policy.unit),
+                              ("threshold", policy.threshold)):
+            part[column] = value
+        parts.append(part)
     keys = ["month"] if grain == "month" else []
     if not parts:
         return pd.DataFrame(columns=keys + LEDGER_COLUMNS)

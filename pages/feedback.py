@@ -1,0 +1,362 @@
+"""Feedback: sales tells marketing what its leads are worth, marketing answers, and both see what it adds up to."""
+
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from data import feedback
+from data.feedback import NOTE_LIMIT, RATINGS, RESPONSE_STATUSES, STATUS_LABELS, VERDICT_LABELS, VERDICTS
+from metrics import REGISTRY
+from metrics.feedback import DIMENSIONS
+from metrics.filters import Filters
+from ui import feedback_actions as actions
+from ui import feedback_charts as charts
+from ui import filters, identity, store
+from ui import format as fmt
+from ui.export import safe_csv
+
+PAGE_METRICS = ("rejection_rate", "rejection_reason_mix", "rejection_trend", "recycled_outcomes", "score_calibration",
+                "sales_capacity", "feedback_inbox", "feedback_response_time", "campaign_feedback")
+VIEWS = ["Give feedback", "Inbox", "Analytics", "Reasons"]
+SINCE = {"30 days": 30, "90 days": 90, "1 year": 365, "All": None}
+DIMENSION_LABELS = {"campaign": "campaign", "channel": "channel", "score_band": "lead score band",
+                    "segment": "segment", "region": "region", "team": "team", "rep": "rep"}
+_FLASH = "feedback_flash"
+
+
+def define(name: str) -> str:
+    return REGISTRY[name].definition
+
+
+def flash(message: str, keys: tuple[str, ...] = ()) -> None:
+    """Show `message` after a rerun that starts the form afresh (its widgets' keys dropped)."""
+    st.session_state[_FLASH] = message
+    for key in keys:
+        st.session_state.pop(key, None)
+    st.rerun()
+
+
+def show_flash() -> None:
+    message = st.session_state.pop(_FLASH, None)
+    if message:
+        st.success(message, icon=":material/check_circle:")
+
+
+def shown(values: pd.Series, template: str) -> pd.Series:
+    """Values as table text (`template` e.g. '{:.1f} h'), '–' where there is none, so no cell reads None."""
+    return values.map(lambda v: "–" if pd.isna(v) else template.format(v))
+
+
+def reason_labels(active_only: bool) -> dict[str, str]:
+    reasons = actions.read(feedback.reason_list)
+    if active_only:
+        reasons = reasons[reasons["is_active"]]
+    return dict(zip(reasons["reason_code"], reasons["label"]))
+
+
+# --- sales gives feedback -----------------------------------------------------------------------
+
+VERDICT_KEYS = ("feedback_lead", "feedback_verdict", "feedback_reason", "feedback_rating", "feedback_note")
+RATING_KEYS = ("feedback_campaign", "feedback_campaign_rating", "feedback_campaign_note")
+
+
+def verdict_form(user: identity.User) -> None:
+    queue = actions.read(feedback.verdict_queue, user.rep_id)
+    leads = {row.lead_id: f"{row.lead_id} · {row.campaign_name} · MQL {row.mql_at:%d %b %H:%M} · {row.sdr_rep_name}"
+             for row in queue.itertuples()}
+    reasons = reason_labels(active_only=True)
+    with st.form("feedback_verdict_form", border=True):
+        st.markdown("**A lead: accept, reject or recycle**")
+        lead = st.selectbox("Lead", list(leads), index=None, key="feedback_lead", accept_new_options=True,
+                            format_func=lambda lead_id: leads.get(lead_id, lead_id),
+                            placeholder="An MQL awaiting a verdict (yours first), or type a lead id")
+        verdict = st.radio("Verdict", VERDICTS, key="feedback_verdict", horizontal=True, format_func=VERDICT_LABELS.get)
+        reason = st.selectbox("Reason (required to reject; optional to recycle)", list(reasons), index=None,
+                              key="feedback_reason", format_func=reasons.get, placeholder="Pick a reason")
+        rating = st.segmented_control("Lead quality (1 poor – 5 excellent)", RATINGS, key="feedback_rating")
+        note = st.text_area("Note", key="feedback_note", max_chars=NOTE_LIMIT, height=90,
+                            help=f"Up to {NOTE_LIMIT:,} characters, kept and shown as plain text.")
+        submitted = st.form_submit_button("Submit verdict", type="primary", icon=":material/send:")
+    if not submitted:
+        return
+    if not lead:
+        st.error("Pick a lead (or type its id) before submitting.")
+        return
+    _, error = actions.write(feedback.record_verdict, user.rep_id, lead, verdict,
+                             reason_code=reason if verdict != "accept" else None, rating=rating, note=note)
+    if error:
+        st.error(error)
+    else:
+        flash(f"{VERDICT_LABELS[verdict]}: lead {lead} recorded as {user.name}. Marketing sees it in its inbox "
+              "and the funnel counts it now.", VERDICT_KEYS)
+
+
+def campaign_form(user: identity.User) -> None:
+    campaigns = actions.read(feedback.campaign_list)
+    names = dict(zip(campaigns["campaign_id"], campaigns["campaign_name"]))
+    with st.form("feedback_campaign_form", border=True):
+        st.markdown("**A campaign as a whole**")
+        campaign = st.selectbox("Campaign", list(names), index=None, key="feedback_campaign", format_func=names.get,
+                                placeholder="Running campaigns first")
+        rating = st.segmented_control("Rating (1 poor – 5 excellent)", RATINGS, key="feedback_campaign_rating")
+        note = st.text_area("Note", key="feedback_campaign_note", max_chars=NOTE_LIMIT, height=90,
+                            help=f"Up to {NOTE_LIMIT:,} characters, kept and shown as plain text.")
+        submitted = st.form_submit_button("Rate campaign", icon=":material/star:")
+    if not submitted:
+        return
+    if not campaign:
+        st.error("Pick a campaign before submitting.")
+        return
+    _, error = actions.write(feedback.rate_campaign, user.rep_id, campaign, rating, note=note)
+    if error:
+        st.error(error)
+    else:
+        flash(f"Rating {rating}/5 for {names[campaign]} recorded as {user.name}.", RATING_KEYS)
+
+
+def give_view(user: identity.User, f: Filters) -> None:
+    if user.side != "sales":
+        st.info(f"Sales gives feedback on leads and campaigns; you are acting as {user.name} ({user.team_name}). "
+                "Pick a sales rep under 'Acting as' in the sidebar, or answer feedback in the Inbox.",
+                icon=":material/info:")
+        return
+    left, right = st.columns([3, 2])
+    with left:
+        verdict_form(user)
+    with right:
+        campaign_form(user)
+    recent = store.metric("feedback_inbox", inbox_window(f, 90), rep=user.rep_id, limit=20)
+    st.markdown(f"**Your feedback of the last 90 days** ({len(recent):,} shown, newest first)")
+    if recent.empty:
+        st.caption("Nothing yet.")
+    else:
+        inbox_table(recent, "feedback_recent_table")
+
+
+# --- marketing's inbox --------------------------------------------------------------------------
+
+def inbox_window(f: Filters, days: int | None) -> Filters:
+    """The sidebar's segment, region, channel and team, for entries given in the last `days` days up to now."""
+    today = date.today()
+    first = actions.read(feedback.first_feedback_day) or today
+    start = first if days is None else today - timedelta(days=days - 1)
+    return Filters(min(start, today), today, f.segments, f.regions, f.channels, f.teams)
+
+
+def inbox_table(entries: pd.DataFrame, key: str) -> None:
+    answered = shown(entries["hours_to_response"], "{:,.1f} h")
+    waiting = shown(entries["hours_waiting"], "waiting {:,.0f} h")
+    table = pd.DataFrame({
+        "Given": entries["created_at"], "Kind": entries["verdict"].map(VERDICT_LABELS),
+        "Campaign": entries["campaign_name"], "Reason": entries["reason"].fillna("–"),
+        "Rating": shown(entries["rating"], "{:.0f} ★"), "Note": entries["note"].fillna(""),
+        "Status": entries["status"].map(STATUS_LABELS), "Time to answer": answered.where(answered != "–", waiting),
+        "Answer": entries["response_note"].fillna(""), "Answered by": entries["responded_by"].fillna("–"),
+        "By": entries["author_name"], "Team": entries["author_team"], "Lead": entries["lead_id"].fillna("–"),
+    })
+    st.dataframe(table, hide_index=True, width="stretch", key=key, column_config={
+        "Given": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm"),
+        "Note": st.column_config.TextColumn(width="large", help="Sales' note, shown exactly as written."),
+        "Answer": st.column_config.TextColumn(width="medium"),
+        "Rating": st.column_config.TextColumn(help="1 poor – 5 excellent"),
+        "Time to answer": st.column_config.TextColumn(help="Hours from the entry to marketing's first answer; "
+                                                           "unanswered, the hours it has waited."),
+    })
+
+
+def inbox_tiles(window: Filters) -> None:
+    times = store.metric("feedback_response_time", window).iloc[0]
+    columns = st.columns(4)
+    columns[0].metric("Entries", fmt.count(times["entries"]), help=define("feedback_response_time"))
+    columns[1].metric("Unanswered", fmt.count(times["unanswered"]), help=define("feedback_response_time"))
+    columns[2].metric("Answered", fmt.percent(times["answered_share"], 0), help=define("feedback_response_time"))
+    median = "–" if pd.isna(times["median_hours"]) else f"{times['median_hours']:.1f} h"
+    columns[3].metric("Median time to answer", median, help=define("feedback_response_time"))
+
+
+def inbox_filters(everything: pd.DataFrame) -> dict[str, str]:
+    """Select boxes for campaign, channel, reason, rep and status; their values as feedback_inbox parameters."""
+    campaigns = dict(everything.dropna(subset=["campaign_id"])[["campaign_id", "campaign_name"]].drop_duplicates()
+                     .sort_values("campaign_name").itertuples(index=False))
+    reasons = dict(everything.dropna(subset=["reason_code"])[["reason_code", "reason"]].drop_duplicates()
+                   .sort_values("reason").itertuples(index=False))
+    authors = dict(everything[["author_rep_id", "author_name"]].drop_duplicates().sort_values("author_name")
+                   .itertuples(index=False))
+    choices = {
+        "campaign": ("Campaign", campaigns),
+        "channel": ("Channel", {c: c for c in sorted(everything["channel"].unique())}),
+        "reason": ("Reason", reasons), "rep": ("Given by", authors), "status": ("Status", STATUS_LABELS),
+    }
+    picked = {}
+    for column, (param, (label, options)) in zip(st.columns(len(choices)), choices.items()):
+        value = column.selectbox(label, list(options), index=None, key=f"feedback_inbox_{param}",
+                                 format_func=lambda v, options=options: options.get(v, v), placeholder="All")
+        picked[param] = value or ""
+    return picked
+
+
+def respond_form(user: identity.User, inbox: pd.DataFrame) -> None:
+    if user.side != "marketing":
+        st.caption(f"Marketing answers here; you are acting as {user.name} ({user.team_name}).")
+        return
+    if inbox.empty:
+        return
+    entries = {row.feedback_id: f"{row.created_at:%d %b %H:%M} · {VERDICT_LABELS[row.verdict]} · "
+                                f"{row.lead_id or row.campaign_name} · {row.reason or 'no reason'} · "
+                                f"{STATUS_LABELS[row.status]}" for row in inbox.itertuples()}
+    with st.form("feedback_respond_form", border=True):
+        st.markdown("**Answer sales**")
+        chosen = st.selectbox("Entry", list(entries), key="feedback_respond_entry", format_func=entries.get)
+        status = st.radio("Status", RESPONSE_STATUSES, key="feedback_respond_status", horizontal=True,
+                          format_func=STATUS_LABELS.get)
+        note = st.text_area("Answer", key="feedback_respond_note", max_chars=NOTE_LIMIT, height=80,
+                            help=f"Up to {NOTE_LIMIT:,} characters, kept and shown as plain text.")
+        submitted = st.form_submit_button("Send answer", type="primary", icon=":material/reply:")
+    if submitted:
+        _, error = actions.write(feedback.respond, user.rep_id, chosen, status, note=note)
+        if error:
+            st.error(error)
+        else:
+            flash(f"Answered as {user.name}: {STATUS_LABELS[status]}.",
+                  ("feedback_respond_entry", "feedback_respond_status", "feedback_respond_note"))
+
+
+def inbox_view(user: identity.User, f: Filters) -> None:
+    since = st.segmented_control("Given in the last", list(SINCE), default="90 days", key="feedback_since") or "90 days"
+    window = inbox_window(f, SINCE[since])
+    inbox_tiles(window)
+    params = inbox_filters(store.metric("feedback_inbox", window))
+    inbox = store.metric("feedback_inbox", window, **params)
+    st.caption(f"{len(inbox):,} {'entry' if len(inbox) == 1 else 'entries'}, newest first. "
+               + define("feedback_inbox"))
+    if inbox.empty:
+        st.info("No feedback matches these filters.")
+        return
+    inbox_table(inbox, "feedback_inbox_table")
+    st.download_button("Download CSV", safe_csv(inbox), file_name=f"tandem_feedback_{window.start}_{window.end}.csv",
+                       mime="text/csv", key="feedback_inbox_download", icon=":material/download:")
+    respond_form(user, inbox)
+
+
+# --- analytics ----------------------------------------------------------------------------------
+
+def analytics_tiles(f: Filters) -> None:
+    acceptance = store.metric("mql_acceptance", f).iloc[0]
+    recycled = store.metric("recycled_outcomes", f).set_index("outcome")
+    columns = st.columns(4)
+    columns[0].metric("MQLs worked", fmt.count(acceptance["worked"]), help=define("rejection_rate"))
+    rate = acceptance["rejected"] / acceptance["worked"] if acceptance["worked"] else None
+    columns[1].metric("Rejection rate", fmt.percent(rate), help=define("rejection_rate"))
+    columns[2].metric("Recycled", fmt.count(recycled.loc["recycled", "count"]), help=define("recycled_outcomes"))
+    columns[3].metric("Recycled that came back", fmt.percent(recycled.loc["came_back", "share_of_recycled"]),
+                      help=define("recycled_outcomes"))
+
+
+def analytics_view(f: Filters) -> None:
+    analytics_tiles(f)
+    dimension = st.selectbox("Break rejections down by", list(DIMENSIONS), key="feedback_dimension",
+                             format_func=lambda d: DIMENSION_LABELS[d].capitalize())
+    label = DIMENSION_LABELS[dimension]
+    st.plotly_chart(charts.rejection_rate_chart(store.metric("rejection_rate", f, dimension=dimension), label),
+                    width="stretch", key="feedback_rate_chart")
+    st.caption(define("rejection_rate"))
+    left, right = st.columns(2)
+    mix_dimension = "all" if dimension == "campaign" else dimension
+    left.plotly_chart(charts.reason_mix_chart(store.metric("rejection_reason_mix", f, dimension=mix_dimension), label),
+                      width="stretch", key="feedback_mix_chart")
+    right.plotly_chart(charts.rejection_trend_chart(store.metric("rejection_trend", f)), width="stretch",
+                       key="feedback_trend_chart")
+    left, right = st.columns(2)
+    left.plotly_chart(charts.recycled_outcomes_chart(store.metric("recycled_outcomes", f)), width="stretch",
+                      key="feedback_recycled_chart")
+    right.caption(define("rejection_reason_mix") + " " + define("recycled_outcomes"))
+    st.subheader("Bad leads, or nobody called them?")
+    left, right = st.columns(2)
+    left.plotly_chart(charts.calibration_chart(store.metric("score_calibration", f)), width="stretch",
+                      key="feedback_calibration_chart")
+    right.plotly_chart(charts.capacity_chart(store.metric("sales_capacity", f)), width="stretch",
+                       key="feedback_capacity_chart")
+    st.caption(define("score_calibration") + " " + define("sales_capacity"))
+    ratings = store.metric("campaign_feedback", f)
+    st.markdown("**Sales' ratings of campaigns** (lowest first)")
+    st.dataframe(pd.DataFrame({
+        "Campaign": ratings["campaign_name"], "Channel": ratings["channel"],
+        "Campaign ratings": ratings["campaign_ratings"],
+        "Mean rating": shown(ratings["mean_campaign_rating"], "{:.1f} ★"),
+        "Lead ratings": ratings["lead_ratings"], "Mean lead rating": shown(ratings["mean_lead_rating"], "{:.1f} ★"),
+        "Rejections": ratings["rejections"], "Latest note": ratings["latest_note"].fillna("–"),
+    }), hide_index=True, width="stretch", key="feedback_ratings_table", column_config={
+        "Mean rating": st.column_config.TextColumn(help=define("campaign_feedback")),
+        "Mean lead rating": st.column_config.TextColumn(help=define("campaign_feedback")),
+        "Latest note": st.column_config.TextColumn(width="large")})
+
+
+# --- the reason list ----------------------------------------------------------------------------
+
+def reasons_view(user: identity.User) -> None:
+    reasons = actions.read(feedback.reason_list)
+    st.dataframe(pd.DataFrame({
+        "Code": reasons["reason_code"], "Label": reasons["label"],
+        "Status": reasons["is_active"].map({True: "Active", False: "Retired"}), "Times used": reasons["used_count"],
+        "Added": shown(reasons["added_at"], "{:%d %b %Y}"), "Added by": reasons["added_by"].fillna("–"),
+        "Retired": shown(reasons["retired_at"], "{:%d %b %Y}"), "Retired by": reasons["retired_by"].fillna("–"),
+    }), hide_index=True, width="stretch", key="feedback_reasons_table")
+    if not actions.is_admin(user.rep_id):
+        st.caption(f"Managers maintain the list; you are acting as {user.name} ({user.team_name}). A reason in use "
+                   "is retired, never deleted, so older feedback keeps it.")
+        return
+    left, right = st.columns(2)
+    with left.form("feedback_add_reason_form", border=True):
+        st.markdown("**Add a reason**")
+        code = st.text_input("Code", key="feedback_new_code", placeholder="e.g. no_decision_maker",
+                             help="Lowercase letters, digits and underscores; it never changes.")
+        label = st.text_input("Label", key="feedback_new_label", placeholder="e.g. No decision maker reached")
+        if st.form_submit_button("Add reason", icon=":material/add:"):
+            _, error = actions.write(feedback.add_reason, user.rep_id, code, label)
+            if error:
+                st.error(error)
+            else:
+                flash(f"Reason {code} added.", ("feedback_new_code", "feedback_new_label"))
+    with right.form("feedback_change_reason_form", border=True):
+        st.markdown("**Retire, reinstate or delete a reason**")
+        labels = dict(zip(reasons["reason_code"], reasons["label"]))
+        code = st.selectbox("Reason", list(labels), key="feedback_change_code", format_func=labels.get)
+        action = st.radio("Action", ["Retire", "Reinstate", "Delete (only if never used)"], horizontal=True,
+                          key="feedback_change_action")
+        if st.form_submit_button("Apply", icon=":material/edit:"):
+            write = {"Retire": feedback.retire_reason, "Reinstate": feedback.reinstate_reason}.get(
+                action, feedback.delete_reason)
+            _, error = actions.write(write, user.rep_id, code)
+            if error:
+                st.error(error)
+            else:
+                flash(f"{action.split(' ')[0]}: {labels[code]}.")
+
+
+# --- the page -----------------------------------------------------------------------------------
+
+f = filters.current()
+user = identity.current()
+st.title("Feedback")
+st.caption("Sales tells marketing what its leads are worth; marketing answers; both see what it adds up to. "
+           f"Analytics cover {f.start:%d %b %Y} – {f.end:%d %b %Y}.")
+if user is None:
+    st.info("The store has no people yet, so nobody can give or answer feedback. Import your teams and reps first.")
+    st.stop()
+show_flash()
+view = st.segmented_control("View", VIEWS, default="Inbox" if user.side == "marketing" else "Give feedback",
+                            key="feedback_view") or VIEWS[0]
+if view == "Give feedback":
+    give_view(user, f)
+elif view == "Inbox":
+    inbox_view(user, f)
+elif view == "Analytics":
+    analytics_view(f)
+else:
+    reasons_view(user)
+
+with st.expander("Definitions of every number on this page"):
+    for name in PAGE_METRICS:
+        metric = REGISTRY[name]
+        st.markdown(f"**{metric.label}** (`{name}`, owner: {metric.owner}, grain: {metric.grain}). {metric.definition}")

@@ -1,0 +1,51 @@
+"""The Feedback and SLA pages' writes and form lists: a fresh cursor per call on the process's one connection.
+
+Every write takes the acting user's rep id (ui.identity.current(), never a form field), clears the caches the
+moment it lands so every page shows it, and turns a refusal into a message for the page to show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from data import feedback
+from data.feedback import FeedbackError
+from ui import store
+
+_T = TypeVar("_T")
+
+
+def _cursor():
+    return store.connection(str(store.db_path())).cursor()
+
+
+def write(action: Callable[..., Any], rep_id: str, *args, **kwargs) -> tuple[Any, str | None]:
+    """Run one data.feedback write as `rep_id`; return (its result, None) or (None, the refusal's message)."""
+    cur = _cursor()
+    try:
+        result = action(cur, rep_id, *args, **kwargs)
+    except FeedbackError as exc:
+        return None, str(exc)
+    finally:
+        cur.close()
+    store.clear_caches()
+    return result, None
+
+
+def read(listing: Callable[..., _T], *args, **kwargs) -> _T:
+    """One of data.feedback's small reads for the forms (reasons, queue, campaigns, policies): read fresh, never
+    cached, so a form always offers what the last write left."""
+    cur = _cursor()
+    try:
+        return listing(cur, *args, **kwargs)
+    finally:
+        cur.close()
+
+
+def is_admin(rep_id: str | None) -> bool:
+    cur = _cursor()
+    try:
+        return feedback.is_admin(cur, rep_id)
+    finally:
+        cur.close()
