@@ -181,13 +181,13 @@ def sources_view(reading, params) -> None:
         key="goals_lookback", help="How long before a deal was won a marketing touch still counts as influence.")
     sources = store.metric("goal_revenue_sources", reading, **params, lookback_days=int(lookback))
     st.plotly_chart(charts.sources_chart(sources), width="stretch", key="goals_sources_chart")
-    table = pd.DataFrame({"Source": sources["label"], "Won revenue": sources["won_amount"],
+    table = pd.DataFrame({"Source": sources["label"], "Won revenue ($)": sources["won_amount"],
                           "Deals": sources["deal_count"],
                           "Share of won revenue": [fmt.percent(v) for v in sources["share_of_won_revenue"]],
                           "Adds up to won revenue": ["yes" if p else "no, shown apart" for p in
                                                      sources["is_part_of_total"]]})
     st.dataframe(table, hide_index=True, width="stretch", key="goals_sources_table", column_config={
-        "Won revenue": st.column_config.NumberColumn(format="dollar", help=define("goal_revenue_sources"))})
+        "Won revenue ($)": st.column_config.NumberColumn(format="localized", help=define("goal_revenue_sources"))})
     sales = sources[sources["source"] == "sales_sourced"].iloc[0]
     if sales["won_amount"] == 0 and sources["won_amount"].iloc[0] > 0:
         st.caption("No deal won in this period was sales-sourced: every one's lead was brought in by a marketing "
@@ -199,7 +199,7 @@ def reverse_funnel_view(reading, params, progress: pd.DataFrame, period: Period)
     revenue = progress[(progress["metric_name"] == "won_revenue") & (progress["scope_type"] == "all")]
     default = float(revenue["target"].iloc[0]) if len(revenue) else 1_000_000.0
     left, right = st.columns(2)
-    target = left.number_input("Revenue target ($)", min_value=1.0, value=default, step=50_000.0,
+    target = left.number_input("Revenue target ($)", min_value=1.0, value=default, step=50_000.0, format="%.0f",
                                key=f"goals_rf_target_{period.label}",
                                help="Defaults to the period's won revenue goal.")
     trailing = right.selectbox("Rates from the trailing", list(g.TRAILING_CHOICES), index=1, key="goals_rf_trailing",

@@ -115,7 +115,7 @@ def test_revenue_sources_are_never_added(monkeypatch, app_db):
     sources = at.dataframe[1].value.set_index("Source")  # [0] is the numbers table
     # Q1: L1 10,000, its first touch when the lead was created; L9 4,000, first touched after it was
     # created. Both had a touch in the year before they were won.
-    assert sources["Won revenue"].to_dict() == {"Marketing-sourced": 10000, "Sales-sourced": 4000,
+    assert sources["Won revenue ($)"].to_dict() == {"Marketing-sourced": 10000, "Sales-sourced": 4000,
                                                 "Marketing-influenced": 14000}
     assert sources.loc["Marketing-influenced", "Adds up to won revenue"] == "no, shown apart"
 

@@ -142,28 +142,31 @@ def pacing_chart(pacing: pd.DataFrame, goal: pd.Series) -> go.Figure:
 
 def history_chart(history: pd.DataFrame) -> go.Figure:
     """A goal period by period: actual as a bar in the owner's colour, the target as a tick, attainment
-    and status above each bar; the running period hollow."""
+    and status above whichever is higher; a missed period outlined in red, the running one hollow."""
     colour = TEAM_COLOURS["shared"]
     unit = history["format"].iloc[0]
     fig = go.Figure()
     fig.add_trace(go.Bar(
         x=history["period_title"], y=history["actual"], name="Actual",
         marker={"color": [colour if done else "white" for done in history["is_complete"]],
-                "line": {"color": [STATUS_COLOURS.get(s, colour) if done and s == "off track" else colour
+                "line": {"color": [STATUS_COLOURS["off track"] if done and s == "off track" else colour
                                    for s, done in zip(history["status"], history["is_complete"])], "width": 3}},
-        text=[f"{a:.0%} {STATUS_SYMBOLS.get(s, '')}" if not math.isnan(a) else "" for a, s in
-              zip(history["attainment"], history["status"])],
-        textposition="outside", cliponaxis=False,
-        textfont={"color": [STATUS_COLOURS.get(s, INK) for s in history["status"]], "size": 13},
         customdata=[value_text(a, unit) for a in history["actual"]],
         hovertemplate="%{x}: %{customdata}<extra></extra>"))
     fig.add_trace(go.Scatter(x=history["period_title"], y=history["target"], mode="markers", name="Target",
                              marker={"symbol": "line-ew", "size": 34, "line": {"width": 3, "color": INK}},
                              customdata=[value_text(t, unit) for t in history["target"]],
                              hovertemplate="%{x}: target %{customdata}<extra></extra>"))
+    for row in history.itertuples(index=False):
+        if pd.isna(row.attainment):
+            continue
+        top = max(v for v in (row.actual, row.target) if not pd.isna(v))
+        fig.add_annotation(x=row.period_title, y=top, yshift=6, yanchor="bottom", showarrow=False,
+                           text=f"{row.attainment:.0%} {STATUS_SYMBOLS.get(row.status, '')}",
+                           font={"color": STATUS_COLOURS.get(row.status, INK), "size": 13})
     top = max([v for v in list(history["actual"]) + list(history["target"]) if not pd.isna(v)] or [1])
     fig.update_yaxes(title=f"{history['label'].iloc[0]} ({'$' if unit == 'currency' else unit})",
-                     range=[0, top * 1.2], gridcolor=GRID, tickformat="~s")
+                     range=[0, top * 1.25], gridcolor=GRID, tickformat="~s")
     fig.update_xaxes(title=None)
     _legend_top(fig)
     return _layout(fig, 320, f"{history['label'].iloc[0]} against target, period by period "
