@@ -56,8 +56,11 @@ def headline(summary: pd.Series, sourced: pd.DataFrame, label: str) -> None:
                     unsafe_allow_html=True)
         spend, roi, roas = st.columns(3)
         spend.metric("Campaign spend", fmt.money(summary["campaign_spend"]), help=define("acquisition_cost_summary"))
-        roi.metric(f"ROI · {label}", roi_charts.times(summary["roi"]), help=define("acquisition_cost_summary"))
-        roas.metric(f"ROAS · {label}", roi_charts.times(summary["roas"]), help=define("acquisition_cost_summary"))
+        spend.caption("counted once per campaign")
+        roi.metric("ROI", roi_charts.times(summary["roi"]), help=define("acquisition_cost_summary"))
+        roi.caption(f"under {label}")
+        roas.metric("ROAS", roi_charts.times(summary["roas"]), help=define("acquisition_cost_summary"))
+        roas.caption(f"under {label}")
     with shared.container(border=True):
         st.markdown(f"{team_badge('shared')} &nbsp; **What a customer costs**", unsafe_allow_html=True)
         customers, blended, program = st.columns(3)
@@ -83,50 +86,51 @@ def headline(summary: pd.Series, sourced: pd.DataFrame, label: str) -> None:
 
 
 ROI_CONFIG = {
-    "Spend": st.column_config.NumberColumn(format="dollar", help=define("campaign_roi")),
-    "Leads": st.column_config.NumberColumn(format="localized"),
-    "MQLs": st.column_config.NumberColumn(format="localized"),
-    "SQLs": st.column_config.NumberColumn(format="localized"),
-    "Opps": st.column_config.NumberColumn(format="localized"),
-    "Pipeline": st.column_config.NumberColumn(format="dollar", help=define("attribution_credit")),
-    "Won revenue": st.column_config.NumberColumn(format="dollar", help=define("attribution_credit")),
-    "Cost / lead": st.column_config.NumberColumn(format="dollar"),
-    "Cost / MQL": st.column_config.NumberColumn(format="dollar"),
-    "Cost / opp": st.column_config.NumberColumn(format="dollar"),
-    "CAC": st.column_config.NumberColumn(format="dollar", help="Spend / won deals credited under the model."),
-    "ROI": st.column_config.NumberColumn(format="%.1f×", help="(attributed won revenue − spend) / spend"),
-    "ROAS": st.column_config.NumberColumn(format="%.1f×", help="attributed won revenue / spend"),
+    "Spend ($)": st.column_config.NumberColumn(format="compact", help="Campaign spend in the range, once per "
+                                               "campaign."),
+    "Won revenue ($)": st.column_config.NumberColumn(format="compact", help=define("attribution_credit")),
+    "ROI": st.column_config.NumberColumn(format="%.1f×", help="(attributed won revenue − spend) / spend; grey: "
+                                         "too few won deals."),
+    "ROAS": st.column_config.NumberColumn(format="%.1f×", help="Attributed won revenue / spend."),
+    "CAC ($)": st.column_config.NumberColumn(format="compact", help="Spend / won deals credited under the model."),
     "Won deals": st.column_config.NumberColumn(format="localized", help="Won deals with a touch of it in the path: "
                                                "the sample ROI rests on."),
     "Accepted": st.column_config.NumberColumn(format="percent", help="Sales acceptance: SAL / MQL."),
-    "Rejected": st.column_config.NumberColumn(format="percent", help="Rejected / worked MQLs."),
+    "Rejected": st.column_config.NumberColumn(format="percent", help="Sales rejection: rejected / worked MQLs."),
     "Rejected 95%": st.column_config.TextColumn(help="95% Wilson interval of the rejection rate."),
-    "Top rejection reasons": st.column_config.TextColumn(width="medium"),
+    "Top rejection reasons": st.column_config.TextColumn(width="large", help="From sales feedback in the range."),
     "Rating": st.column_config.NumberColumn(format="%.1f", help="Average 1-5 quality rating from sales."),
+    "Leads": st.column_config.NumberColumn(format="localized"),
+    "MQLs": st.column_config.NumberColumn(format="localized"),
+    "Opps": st.column_config.NumberColumn(format="localized"),
+    "Pipeline ($)": st.column_config.NumberColumn(format="compact", help=define("attribution_credit")),
+    "Cost / lead ($)": st.column_config.NumberColumn(format="%.0f"),
+    "Cost / MQL ($)": st.column_config.NumberColumn(format="%.0f"),
+    "Cost / opp ($)": st.column_config.NumberColumn(format="%.0f"),
 }
 
 
 def roi_display(table: pd.DataFrame, level: str):
-    """The ROI table as shown: money, ratios and sales' verdict in one row; small-sample ROI greyed."""
+    """The ROI table as shown: the money, its return and sales' verdict first, then the funnel and unit costs;
+    ROI, ROAS and CAC resting on too few won deals greyed."""
     names = {"Campaign": table["campaign_name"], "Channel": table["channel"]} if level == "campaign" else {
         "Channel": table["channel"]}
     shown = pd.DataFrame({
         **names,
-        "Spend": table["spend"], "Leads": table["leads"], "MQLs": table["mqls"], "SQLs": table["sqls"],
-        "Opps": table["opportunities"], "Pipeline": table["pipeline"], "Won revenue": table["won_revenue"],
-        "Cost / lead": table["cost_per_lead"], "Cost / MQL": table["cost_per_mql"],
-        "Cost / opp": table["cost_per_opportunity"], "CAC": table["cac"], "ROI": table["roi"],
-        "ROAS": table["roas"], "Won deals": table["won_deals_touched"], "Accepted": table["acceptance_rate"],
-        "Rejected": table["rejection_rate"],
+        "Spend ($)": table["spend"], "Won revenue ($)": table["won_revenue"], "ROI": table["roi"],
+        "ROAS": table["roas"], "CAC ($)": table["cac"], "Won deals": table["won_deals_touched"],
+        "Accepted": table["acceptance_rate"], "Rejected": table["rejection_rate"],
         "Rejected 95%": [fmt.interval(lo, hi) for lo, hi in zip(table["rejection_ci_low"], table["rejection_ci_high"])],
-        "Top rejection reasons": table["top_rejection_reasons"].fillna("–"),
-        "Rating": table["avg_rating"],
+        "Top rejection reasons": table["top_rejection_reasons"].fillna("–"), "Rating": table["avg_rating"],
+        "Leads": table["leads"], "MQLs": table["mqls"], "Opps": table["opportunities"],
+        "Pipeline ($)": table["pipeline"], "Cost / lead ($)": table["cost_per_lead"],
+        "Cost / MQL ($)": table["cost_per_mql"], "Cost / opp ($)": table["cost_per_opportunity"],
     })
     muted = table["is_small_sample"].to_numpy()
 
     def grey(frame: pd.DataFrame) -> pd.DataFrame:
         styles = pd.DataFrame("", index=frame.index, columns=frame.columns)
-        styles.loc[muted, ["ROI", "ROAS", "CAC"]] = "color: #94A3B8; font-style: italic"
+        styles.loc[muted, ["ROI", "ROAS", "CAC ($)"]] = "color: #94A3B8; font-style: italic"
         return styles
 
     return shown.style.apply(grey, axis=None)
@@ -143,7 +147,8 @@ def channels_view(f, params: dict, min_deals: int) -> None:
     label = model_label(params["model"], params["half_life_days"])
     channels = store.metric("campaign_roi", f, level="channel", min_won_deals=min_deals, **params)
     st.subheader("By channel")
-    st.caption(f"Pipeline, revenue, ROI, ROAS and CAC under **{label}**. " + define("campaign_roi"))
+    st.caption(f"Pipeline, revenue, ROI, ROAS and CAC under **{label}**, sales' verdict beside them. Hover a "
+               "column for its definition; all definitions are at the foot of the page.")
     st.dataframe(roi_display(channels, "channel"), hide_index=True, width="stretch", column_config=ROI_CONFIG,
                  key="campaigns_channel_table")
     download(channels, "roi_by_channel", "campaigns_channel_csv")
@@ -161,9 +166,8 @@ def channels_view(f, params: dict, min_deals: int) -> None:
                  key="campaigns_campaign_table")
     download(campaigns, "roi_by_campaign", "campaigns_campaign_csv")
     small_sample_warning(campaigns, min_deals)
-    left, right = st.columns(2)
-    left.plotly_chart(roi_charts.roi_chart(campaigns), width="stretch", key="campaigns_roi_chart")
-    right.plotly_chart(roi_charts.cost_vs_rejection_chart(campaigns), width="stretch", key="campaigns_cost_chart")
+    st.plotly_chart(roi_charts.roi_chart(campaigns), width="stretch", key="campaigns_roi_chart")
+    st.plotly_chart(roi_charts.cost_vs_rejection_chart(campaigns), width="stretch", key="campaigns_cost_chart")
     campaign_drill(f, params, campaigns)
 
 
@@ -191,7 +195,8 @@ def campaign_drill(f, params: dict, campaigns: pd.DataFrame) -> None:
     if deals.empty:
         st.info(f"No deal with this milestone in the date range has a touch of {names[campaign_id]} in its path.")
         return
-    st.dataframe(deals.drop(columns=["model_label"]).rename(columns=lambda c: c.replace("_", " ").capitalize()),
+    shown = deals.drop(columns=["model_label"]).assign(account_name=deals["account_name"].fillna("–"))
+    st.dataframe(shown.rename(columns=lambda c: c.replace("_", " ").capitalize()),
                  hide_index=True, width="stretch", key="campaigns_deals_table",
                  column_config={"Amount": st.column_config.NumberColumn(format="dollar"),
                                 "Credit": st.column_config.NumberColumn(format="dollar"),
@@ -207,11 +212,13 @@ def path_view(f, params: dict, deals: pd.DataFrame, milestone: str) -> None:
     deal = st.selectbox("Opportunity", list(labels), format_func=labels.get, key="campaigns_deal")
     path = store.metric("attribution_path", f, opportunity_id=deal, milestone=milestone, **params)
     st.plotly_chart(roi_charts.path_chart(path), width="stretch", key="campaigns_path_chart")
-    st.dataframe(path.drop(columns=["model_label"]).rename(columns=lambda c: c.replace("_", " ").capitalize()),
-                 hide_index=True, width="stretch", key="campaigns_path_table",
+    shown = pd.DataFrame({"#": path["touch_number"], "Touched at": path["touched_at"], "Channel": path["channel"],
+                          "Campaign": path["campaign_name"], "Content": path["content_asset"].fillna("–"),
+                          "Touch type": path["touch_type"], "Roles": path["roles"], "Credit": path["credit"],
+                          "Share": path["share"], "Status": path["status"], "Touchpoint id": path["touchpoint_id"]})
+    st.dataframe(shown, hide_index=True, width="stretch", key="campaigns_path_table",
                  column_config={"Credit": st.column_config.NumberColumn(format="dollar"),
-                                "Share": st.column_config.NumberColumn(format="percent"),
-                                "Amount": st.column_config.NumberColumn(format="dollar")})
+                                "Share": st.column_config.NumberColumn(format="percent")})
     download(path, f"path_{deal}", "campaigns_path_csv")
     st.caption(define("attribution_path"))
 
@@ -237,12 +244,12 @@ def comparison_view(f, params: dict) -> None:
                    "result only one model supports.", icon=":material/flag:")
     st.plotly_chart(roi_charts.comparison_chart(comparison), width="stretch", key="campaigns_compare_chart")
     columns = {name: name.replace("_", " ").capitalize()}
-    columns.update({f"credited_{m}": MODELS[m].label for m in MODELS})
+    columns.update({f"credited_{m}": f"{MODELS[m].label} ($)" for m in MODELS})
     columns.update({"disagreement_pts": "Disagreement (pts)", "outlier_model": "Furthest from the others",
                     "is_disputed": "Flagged"})
     table = comparison[list(columns)].rename(columns=columns)
     table["Furthest from the others"] = table["Furthest from the others"].map(lambda m: MODELS[m].label)
-    config = {MODELS[m].label: st.column_config.NumberColumn(format="dollar") for m in MODELS}
+    config = {f"{MODELS[m].label} ($)": st.column_config.NumberColumn(format="compact") for m in MODELS}
     config["Disagreement (pts)"] = st.column_config.NumberColumn(format="%.1f", help=define("attribution_comparison"))
     st.dataframe(table, hide_index=True, width="stretch", column_config=config, key="campaigns_compare_table")
     download(comparison, "model_comparison", "campaigns_compare_csv")
@@ -256,9 +263,19 @@ def sourced_view(f, params: dict) -> None:
         st.info("No opportunity was created or won in this date range.")
         return
     st.plotly_chart(roi_charts.sourced_influenced_chart(channels), width="stretch", key="campaigns_sourced_chart")
-    config = {c: st.column_config.NumberColumn(format="dollar") for c in sourced if c.endswith(("pipeline", "revenue"))}
-    config.update({c: st.column_config.NumberColumn(format="percent") for c in sourced if c.endswith("_share")})
-    st.dataframe(sourced, hide_index=True, width="stretch", column_config=config, key="campaigns_sourced_table")
+    shown = pd.DataFrame({"Channel": sourced["channel"]})
+    for measure in ("pipeline", "revenue"):
+        for kind in ("sourced", "influenced"):
+            name = f"{kind.capitalize()} {measure}"
+            shown[f"{name} ($)"] = sourced[f"{kind}_{measure}"]
+            shown[f"{name}: deals"] = sourced[f"{kind}_{measure}_deals"]
+            shown[f"{name}: share"] = sourced[f"{kind}_{measure}_share"]
+    config = {c: st.column_config.NumberColumn(format="compact") for c in shown if c.endswith("($)")}
+    config.update({c: st.column_config.NumberColumn(format="percent") for c in shown if c.endswith("share")})
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config, key="campaigns_sourced_table")
+    st.caption(f"All pipeline in the range: {fmt.money(sourced['total_pipeline'].iloc[0])}; all revenue: "
+               f"{fmt.money(sourced['total_revenue'].iloc[0])}. A deal counts under every channel that influenced "
+               "it, so the influenced column does not add up.")
     download(sourced, "sourced_influenced", "campaigns_sourced_csv")
     st.caption(define("marketing_sourced_influenced"))
 
@@ -283,18 +300,21 @@ def traffic_view(f) -> None:
         return
     channels = conversion.iloc[1:]
     st.plotly_chart(roi_charts.traffic_conversion_chart(channels), width="stretch", key="campaigns_traffic_rates")
-    table = conversion.assign(**{
+    shown = pd.DataFrame({
+        "Channel": conversion["channel"], "Sessions": conversion["sessions"], "Visitors": conversion["visitors"],
+        "Engaged": conversion["engaged_sessions"], "Engagement rate": conversion["engagement_rate"],
+        "Leads": conversion["leads"], "Session → lead": conversion["session_to_lead"],
         "Session → lead 95%": [fmt.interval(lo, hi) for lo, hi in zip(conversion["session_to_lead_ci_low"],
                                                                        conversion["session_to_lead_ci_high"])],
+        "MQLs": conversion["mqls"], "Lead → MQL": conversion["lead_to_mql"],
         "Lead → MQL 95%": [fmt.interval(lo, hi) for lo, hi in zip(conversion["lead_to_mql_ci_low"],
                                                                    conversion["lead_to_mql_ci_high"])],
-    })[["channel", "sessions", "visitors", "engaged_sessions", "engagement_rate", "leads", "session_to_lead",
-        "Session → lead 95%", "mqls", "lead_to_mql", "Lead → MQL 95%"]]
-    st.dataframe(table.rename(columns=lambda c: c.replace("_", " ").capitalize() if "_" in c or c.islower() else c),
-                 hide_index=True, width="stretch", key="campaigns_traffic_table",
-                 column_config={"Engagement rate": st.column_config.NumberColumn(format="percent"),
-                                "Session to lead": st.column_config.NumberColumn(format="%.2f%%"),
-                                "Lead to mql": st.column_config.NumberColumn(format="percent")})
+    })
+    counts = ("Sessions", "Visitors", "Engaged", "Leads", "MQLs")
+    config = {c: st.column_config.NumberColumn(format="localized") for c in counts}
+    config.update({c: st.column_config.NumberColumn(format="percent", help=define("traffic_conversion"))
+                   for c in ("Engagement rate", "Session → lead", "Lead → MQL")})
+    st.dataframe(shown, hide_index=True, width="stretch", key="campaigns_traffic_table", column_config=config)
     download(conversion, "traffic_conversion", "campaigns_traffic_csv")
     st.caption(define("traffic_conversion"))
     channel = st.selectbox("Daily traffic of", [ALL] + list(channels["channel"]), key="campaigns_traffic_channel")
@@ -309,15 +329,20 @@ def content_view(f, params: dict) -> None:
     if won.empty and late.empty:
         st.info("No content asset was touched on an opportunity's lead in this date range.")
         return
-    left, right = st.columns(2)
     if not won.empty:
-        left.plotly_chart(roi_charts.content_won_chart(won), width="stretch", key="campaigns_content_won")
+        st.plotly_chart(roi_charts.content_won_chart(won), width="stretch", key="campaigns_content_won")
+        shown = pd.DataFrame({
+            "Asset": won["content_asset"], "Type": won["asset_type"], "Won deals with it": won["won_deals"],
+            "% of won deals": won["pct_of_won"], "Lost deals with it": won["lost_deals"],
+            "% of lost deals": won["pct_of_lost"], "Win rate with it": won["win_rate_with"],
+            "Win rate 95%": [fmt.interval(lo, hi) for lo, hi in zip(won["win_rate_ci_low"], won["win_rate_ci_high"])],
+            "Won revenue with it ($)": won["won_revenue_with"]})
+        config = {c: st.column_config.NumberColumn(format="percent")
+                  for c in ("% of won deals", "% of lost deals", "Win rate with it")}
+        config["Won revenue with it ($)"] = st.column_config.NumberColumn(format="compact")
+        st.dataframe(shown, hide_index=True, width="stretch", key="campaigns_content_table", column_config=config)
     if not late.empty:
-        right.plotly_chart(roi_charts.content_late_chart(late), width="stretch", key="campaigns_content_late")
-    st.dataframe(won, hide_index=True, width="stretch", key="campaigns_content_table",
-                 column_config={c: st.column_config.NumberColumn(format="percent")
-                                for c in ("pct_of_won", "pct_of_lost", "win_rate_with", "win_rate_ci_low",
-                                          "win_rate_ci_high")})
+        st.plotly_chart(roi_charts.content_late_chart(late), width="stretch", key="campaigns_content_late")
     download(won, "content_in_won_paths", "campaigns_content_csv")
     st.caption(define("content_in_won_paths") + " " + define("content_late_in_cycle"))
 

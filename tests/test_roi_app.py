@@ -44,8 +44,8 @@ def test_headline_numbers(monkeypatch, app_db):
     # Spend 1,550; attributed won revenue 16,500 (D9's 700 has no touch) -> ROI 9.6x, ROAS 10.6x (W-shaped
     # by default; the total does not depend on the model). 6 new customers; blended CAC 37,550 / 6.
     assert shown["Campaign spend"] == "$1.6k"
-    assert shown["ROI · W-shaped (30/30/30 + 10)"] == "9.6×"
-    assert shown["ROAS · W-shaped (30/30/30 + 10)"] == "10.6×"
+    assert shown["ROI"] == "9.6×" and any("under W-shaped" in c.value for c in at.caption)
+    assert shown["ROAS"] == "10.6×"
     assert shown["New customers"] == "6" and shown["Blended CAC"] == "$6.3k"
     # Sourced and influenced side by side: pipeline 23,500 / 26,500, revenue 13,500 / 16,500.
     assert (shown["Sourced pipeline"], shown["Influenced pipeline"]) == ("$23.5k", "$26.5k")
@@ -56,15 +56,15 @@ def test_headline_numbers(monkeypatch, app_db):
 def test_channel_table_follows_the_model(monkeypatch, app_db):
     at = start(monkeypatch, app_db)
     channels = at.dataframe[0].value
-    assert dict(zip(channels["Channel"], channels["Won revenue"])) == {
+    assert dict(zip(channels["Channel"], channels["Won revenue ($)"])) == {
         "Paid Search": 7300.0, "Webinars": 5300.0, "Email": 3900.0}
     # Webinars (4 won deals touched) and Email (2) are under the default minimum of 5.
     assert any("rests on fewer than 5 won deals" in w.value for w in at.warning)
     at.selectbox(key="campaigns_model").set_value("first_touch").run()
     channels = at.dataframe[0].value
-    assert dict(zip(channels["Channel"], channels["Won revenue"])) == {
+    assert dict(zip(channels["Channel"], channels["Won revenue ($)"])) == {
         "Paid Search": 16000.0, "Webinars": 500.0, "Email": 0.0}
-    assert dict(zip(channels["Channel"], channels["CAC"]))["Paid Search"] == 250.0
+    assert dict(zip(channels["Channel"], channels["CAC ($)"]))["Paid Search"] == 250.0
 
 
 def test_drill_down_channel_campaign_deal_path(monkeypatch, app_db):
@@ -77,6 +77,7 @@ def test_drill_down_channel_campaign_deal_path(monkeypatch, app_db):
     assert deals["Opportunity id"].tolist() == ["D4", "D3", "D1", "D2", "D5"]
     path = at.dataframe[3].value
     assert path["Touchpoint id"].tolist() == [7, 8, 9, 10, 11]
+    assert path["Roles"].tolist() == ["First touch", "", "Lead conversion", "Opportunity creation", ""]
     assert path["Credit"].tolist() == [3000.0, 500.0, 3000.0, 3000.0, 500.0]
     at.selectbox(key="campaigns_deal").set_value("D2").run()
     assert at.dataframe[3].value["Credit"].round(2).tolist() == [666.66, 1333.34]
@@ -107,7 +108,7 @@ def test_model_comparison_names_the_disputed_campaigns(monkeypatch, app_db):
     # time decay 6,926.17).
     assert any("Search ads" in w.value and "First touch stands furthest" in w.value for w in at.warning)
     table = at.dataframe[0].value
-    assert table.iloc[0]["Campaign name"] == "Search ads" and table.iloc[0]["First touch"] == 16000.0
+    assert table.iloc[0]["Campaign name"] == "Search ads" and table.iloc[0]["First touch ($)"] == 16000.0
 
 
 def test_traffic_view_numbers(monkeypatch, app_db):
@@ -126,7 +127,7 @@ def test_url_filters_reach_the_page(monkeypatch, app_db):
 
 def test_an_empty_range_gives_dashes_not_errors(monkeypatch, app_db):
     at = start(monkeypatch, app_db, {"start": "2025-06-01", "end": "2025-06-30"})
-    assert tiles(at)["Campaign spend"] == "$0" and tiles(at)["ROI · W-shaped (30/30/30 + 10)"] == "–"
+    assert tiles(at)["Campaign spend"] == "$0" and tiles(at)["ROI"] == "–"
     for view in ("Model comparison", "Sourced vs influenced", "Traffic", "Content"):
         at.segmented_control(key="campaigns_view").set_value(view).run()
         assert not at.exception

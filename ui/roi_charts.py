@@ -21,12 +21,14 @@ MODEL_COLOURS = {"first_touch": "#0F766E", "last_touch": "#7C3AED", "linear": "#
                  "w_shaped": "#111827", "full_path": "#16A34A", "time_decay": "#0891B2"}
 
 
-def _layout(fig: go.Figure, height: int, title: str) -> go.Figure:
-    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 80, "b": 10}, font=_FONT,
-                      title={"text": title, "x": 0, "font": {"size": 15}}, plot_bgcolor="white",
-                      paper_bgcolor="white", hoverlabel={"font_size": 12},
-                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "xanchor": "left",
-                              "title": None})
+def _layout(fig: go.Figure, height: int, title: str, top: int = 80) -> go.Figure:
+    """Title at the top left, a one-line legend under it (charts with panel titles pass a larger `top`)."""
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": top, "b": 10}, font=_FONT,
+                      title={"text": title, "x": 0, "y": 1 - 14 / height, "yanchor": "top", "yref": "container",
+                             "font": {"size": 15}},
+                      plot_bgcolor="white", paper_bgcolor="white", hoverlabel={"font_size": 12},
+                      legend={"orientation": "h", "y": 1 - 42 / height, "yanchor": "top", "yref": "container",
+                              "x": 0, "xanchor": "left", "title": None})
     return fig
 
 
@@ -49,17 +51,20 @@ def roi_chart(table: pd.DataFrame, top: int = 20) -> go.Figure:
     rows = table.dropna(subset=["roi"]).sort_values("roi").tail(top)
     labels = _row_labels(rows)
     colours = [MUTED if small else MARKETING for small in rows["is_small_sample"]]
-    text = [f"ROI {times(roi)} · ROAS {times(roas)} · {won:,} won deals" + (" (small sample)" if small else "")
+    text = [f"{times(roi)} · ROAS {times(roas)} · {won:,} won deals" + (" (too few)" if small else "")
             for roi, roas, won, small in zip(rows["roi"], rows["roas"], rows["won_deals_touched"],
                                              rows["is_small_sample"])]
     fig = go.Figure(go.Bar(
-        y=labels, x=rows["roi"], orientation="h", marker={"color": colours}, text=text, textposition="auto",
-        insidetextanchor="start", textfont={"color": ["#111827" if s else "white" for s in rows["is_small_sample"]]},
+        y=labels, x=rows["roi"], orientation="h", marker={"color": colours}, text=text, textposition="outside",
+        cliponaxis=False, textfont={"color": "#374151", "size": 11},
         customdata=rows[["spend", "won_revenue"]].to_numpy(),
         hovertemplate="%{y}<br>ROI %{x:.2f}<br>spend $%{customdata[0]:,.0f}, attributed revenue "
                       "$%{customdata[1]:,.0f}<extra></extra>", showlegend=False))
     fig.add_vline(x=0, line={"color": "#475569", "width": 1})
-    fig.update_xaxes(title="ROI = (attributed won revenue − spend) / spend", gridcolor=_GRID, zeroline=False)
+    # Room on the right for the labels printed beside each bar.
+    low, high = min(0.0, float(rows["roi"].min())) if len(rows) else 0.0, float(rows["roi"].max()) if len(rows) else 1
+    fig.update_xaxes(title="ROI = (attributed won revenue − spend) / spend", gridcolor=_GRID, zeroline=False,
+                     range=[low * 1.1, max(high, 0.1) * 1.6])
     fig.update_yaxes(title=None, automargin=True)
     model = rows["model_label"].iloc[0] if len(rows) else ""
     return _layout(fig, max(300, 30 * len(rows) + 120),
@@ -67,17 +72,20 @@ def roi_chart(table: pd.DataFrame, top: int = 20) -> go.Figure:
                    "(grey: too few won deals to trust)")
 
 
-def cost_vs_rejection_chart(table: pd.DataFrame, label_top: int = 5) -> go.Figure:
+def cost_vs_rejection_chart(table: pd.DataFrame, label_top: int = 3) -> go.Figure:
     """Cost per lead (marketing's number) against sales' rejection rate with its interval (sales' verdict):
     cheap leads that sales rejects sit top left. Dot size: leads."""
     rows = table.dropna(subset=["cost_per_lead", "rejection_rate"])
     rows = rows[rows["worked"] > 0]
     labels = _row_labels(rows)
     size = (rows["leads"] / max(rows["leads"].max(), 1)) ** 0.5 * 40 + 8 if len(rows) else []
-    worst = set(rows.nlargest(label_top, "rejection_rate").index)
+    worst = list(rows.nlargest(label_top, "rejection_rate").index)
+    # Alternate the label side so neighbouring worst offenders don't print over each other.
+    sides = {i: ("top right", "bottom right", "top left")[k % 3] for k, i in enumerate(worst)}
     fig = go.Figure(go.Scatter(
         x=rows["cost_per_lead"], y=rows["rejection_rate"], mode="markers+text",
-        text=[name if i in worst else "" for i, name in zip(rows.index, labels)], textposition="middle right",
+        text=[name if i in sides else "" for i, name in zip(rows.index, labels)],
+        textposition=[sides.get(i, "middle right") for i in rows.index], textfont={"size": 12, "color": "#111827"},
         marker={"size": size, "color": [MUTED if s else MARKETING for s in rows["is_small_verdict_sample"]],
                 "line": {"color": "white", "width": 1}, "opacity": 0.85},
         error_y={"type": "data", "symmetric": False, "array": (rows["rejection_ci_high"] - rows["rejection_rate"]),
@@ -85,7 +93,9 @@ def cost_vs_rejection_chart(table: pd.DataFrame, label_top: int = 5) -> go.Figur
         customdata=pd.DataFrame({"name": labels, "leads": rows["leads"], "worked": rows["worked"]}).to_numpy(),
         hovertemplate="%{customdata[0]}<br>cost per lead $%{x:,.0f}<br>rejected %{y:.0%} of %{customdata[2]:,} "
                       "worked MQLs<br>%{customdata[1]:,} leads<extra></extra>", showlegend=False))
-    fig.update_xaxes(title="Cost per lead ($, marketing)", type="log", gridcolor=_GRID)
+    ticks = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]
+    fig.update_xaxes(title="Cost per lead (marketing, log scale)", type="log", gridcolor=_GRID, tickvals=ticks,
+                     ticktext=[f"${t:,}" for t in ticks])
     fig.update_yaxes(title="Rejected by sales (of worked MQLs)", tickformat=".0%", rangemode="tozero", gridcolor=_GRID)
     fig.update_traces(cliponaxis=False)
     return _layout(fig, 460, "Cheap leads, rejected by sales? Cost per lead against sales' rejection rate "
@@ -93,23 +103,28 @@ def cost_vs_rejection_chart(table: pd.DataFrame, label_top: int = 5) -> go.Figur
 
 
 def path_chart(path: pd.DataFrame) -> go.Figure:
-    """One deal's touches in time, each bar its credit; anchors labelled; ignored touches muted."""
-    in_path = path["status"] == "in the path"
-    labels = [f"#{n} {campaign}" for n, campaign in zip(path["touch_number"], path["campaign_name"])]
-    text = [f"{fmt.money(c)}  {r}" if inside else "ignored" for c, r, inside in
-            zip(path["credit"], path["roles"], in_path)]
+    """One deal's touches in time order, each bar its credit; anchor touches labelled with their roles and
+    credit; touches outside the path muted."""
+    in_path = (path["status"] == "in the path").to_numpy()
     fig = go.Figure(go.Bar(
-        x=labels, y=path["credit"], marker={"color": [MARKETING if inside else MUTED for inside in in_path]},
-        text=text, textposition="outside", cliponaxis=False,
-        customdata=pd.DataFrame({"at": path["touched_at"].astype(str), "channel": path["channel"],
-                                 "asset": path["content_asset"].fillna("no asset"),
-                                 "status": path["status"]}).to_numpy(),
-        hovertemplate="%{x}<br>%{customdata[0]} · %{customdata[1]} · %{customdata[2]}<br>credit $%{y:,.2f}"
-                      "<br>%{customdata[3]}<extra></extra>", showlegend=False))
-    fig.update_yaxes(title="Credit ($)", gridcolor=_GRID, rangemode="tozero")
-    fig.update_xaxes(title="Touches in time order", tickangle=-30, automargin=True)
+        x=path["touch_number"], y=path["credit"], marker={"color": [MARKETING if i else MUTED for i in in_path]},
+        customdata=pd.DataFrame({"at": path["touched_at"].dt.strftime("%d %b %Y %H:%M"),
+                                 "campaign": path["campaign_name"], "asset": path["content_asset"].fillna("no asset"),
+                                 "status": path["status"], "roles": path["roles"]}).to_numpy(),
+        hovertemplate="#%{x} %{customdata[1]}<br>%{customdata[0]} · %{customdata[2]}<br>credit $%{y:,.2f} "
+                      "%{customdata[4]}<br>%{customdata[3]}<extra></extra>", showlegend=False))
+    # Anchors are labelled above their bar (bar text would shrink to fit a narrow bar).
+    for number, credit, roles in zip(path["touch_number"], path["credit"], path["roles"]):
+        if roles:
+            fig.add_annotation(x=number, y=credit, text=f"{fmt.money(credit)}<br>{roles}", showarrow=False,
+                               yanchor="bottom", yshift=4, font={"size": 11, "color": "#374151"})
+    top = float(path["credit"].max()) if len(path) else 1.0
+    fig.update_yaxes(title="Credit ($)", gridcolor=_GRID, range=[0, max(top, 1.0) * 1.3])
+    fig.update_xaxes(title="Touch number, in time order (hover for campaign and asset)",
+                     dtick=1 if len(path) <= 40 else None, range=[0.4, max(len(path), 1) + 0.6])
     model = path["model_label"].iloc[0] if len(path) else ""
-    return _layout(fig, 420, f"Each touch's credit under {model} (grey: outside the path)")
+    return _layout(fig, 400, f"Each touch's credit under {model} (labelled: the model's anchors; grey: outside "
+                             "the path)")
 
 
 def comparison_chart(comparison: pd.DataFrame, top: int = 15) -> go.Figure:
@@ -130,14 +145,13 @@ def comparison_chart(comparison: pd.DataFrame, top: int = 15) -> go.Figure:
             hovertemplate=f"%{{y}}<br>{model.label}: $%{{x:,.0f}}<extra></extra>"))
     fig.update_xaxes(title="Credited amount ($)", gridcolor=_GRID, rangemode="tozero")
     fig.update_yaxes(title=None, automargin=True)
-    return _layout(fig, max(360, 30 * len(rows) + 150),
-                   "Credit under each model (⚑ amber: where the models disagree most)")
+    height = max(380, 30 * len(rows) + 170)
+    return _layout(fig, height, "Credit under each model (⚑ amber line: where the models disagree most)", top=100)
 
 
 def sourced_influenced_chart(frame: pd.DataFrame) -> go.Figure:
     """Per channel, sourced and influenced side by side for pipeline and for revenue; never stacked or summed."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Pipeline", "Revenue"), shared_yaxes=True,
-                        horizontal_spacing=0.04)
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04)
     rows = frame.iloc[::-1]
     for col, measure in enumerate(("pipeline", "revenue"), start=1):
         for kind, colour in (("sourced", MARKETING), ("influenced", _alpha(MARKETING, 0.35))):
@@ -148,7 +162,6 @@ def sourced_influenced_chart(frame: pd.DataFrame) -> go.Figure:
         fig.update_xaxes(title=f"{measure.capitalize()} ($)", gridcolor=_GRID, row=1, col=col)
     fig.update_yaxes(automargin=True)
     fig.update_layout(barmode="group")
-    fig.update_annotations(font_size=13)
     return _layout(fig, max(380, 40 * len(rows) + 140),
                    "Marketing-sourced and marketing-influenced, side by side (never add them up)")
 
@@ -172,28 +185,33 @@ def spend_trend_chart(trend: pd.DataFrame, channel: str | None) -> go.Figure:
     fig.update_xaxes(tickformat="%b\n%Y", gridcolor=_GRID)
     fig.update_annotations(font_size=13)
     model = rows["model_label"].iloc[0] if len(rows) else ""
-    return _layout(fig, 520, f"{channel or 'All channels'}: spend against pipeline and revenue by month ({model})")
+    return _layout(fig, 560, f"{channel or 'All channels'}: spend against pipeline and revenue by month ({model})",
+                   top=110)
 
 
 def traffic_daily_chart(daily: pd.DataFrame, channel: str | None) -> go.Figure:
-    """Sessions, visitors and engaged sessions per day (marketing), leads per day below."""
+    """Sessions, visitors and engaged sessions (marketing), leads below; by week when the range is long."""
     rows = daily if channel is None else daily[daily["channel"] == channel]
-    per_day = rows.groupby("day", as_index=False)[["sessions", "visitors", "engaged_sessions", "leads"]].sum()
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08, row_heights=[0.65, 0.35],
-                        subplot_titles=("Website sessions", "Leads created"))
+    columns = ["sessions", "visitors", "engaged_sessions", "leads"]
+    weekly = len(rows) and (rows["day"].max() - rows["day"].min()).days > 92
+    period = rows["day"].dt.to_period("W").dt.start_time if weekly else rows["day"]
+    per = rows.assign(period=period).groupby("period", as_index=False)[columns].sum()
+    unit = "week" if weekly else "day"
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1, row_heights=[0.65, 0.35],
+                        subplot_titles=(f"Website sessions per {unit}", f"Leads created per {unit}"))
     for column, name, style in (("sessions", "Sessions", {"width": 2}),
                                 ("visitors", "Visitors", {"width": 1.5, "dash": "dot"}),
                                 ("engaged_sessions", "Engaged sessions", {"width": 1.5, "dash": "dash"})):
-        fig.add_trace(go.Scatter(x=per_day["day"], y=per_day[column], name=name, mode="lines",
+        fig.add_trace(go.Scatter(x=per["period"], y=per[column], name=name, mode="lines",
                                  line={"color": MARKETING, **style},
                                  hovertemplate=f"%{{x|%d %b %Y}}: %{{y:,}} {name.lower()}<extra></extra>"),
                       row=1, col=1)
-    fig.add_trace(go.Bar(x=per_day["day"], y=per_day["leads"], name="Leads", marker={"color": _alpha(MARKETING, 0.6)},
+    fig.add_trace(go.Bar(x=per["period"], y=per["leads"], name="Leads", marker={"color": _alpha(MARKETING, 0.6)},
                          hovertemplate="%{x|%d %b %Y}: %{y:,} leads<extra></extra>"), row=2, col=1)
-    fig.update_yaxes(title="per day", gridcolor=_GRID, rangemode="tozero")
+    fig.update_yaxes(title=f"per {unit}", gridcolor=_GRID, rangemode="tozero")
     fig.update_xaxes(gridcolor=_GRID)
     fig.update_annotations(font_size=13)
-    return _layout(fig, 480, f"{channel or 'All channels'}: website traffic and leads by day")
+    return _layout(fig, 500, f"{channel or 'All channels'}: website traffic and leads by {unit}", top=110)
 
 
 def traffic_conversion_chart(conversion: pd.DataFrame) -> go.Figure:
@@ -243,8 +261,9 @@ def content_late_chart(late: pd.DataFrame, top: int = 15) -> go.Figure:
                          name="After it was created (sales)", marker={"color": SALES},
                          text=[f"{fmt.percent(s, 0)} late" for s in rows["late_share"]], textposition="outside",
                          hovertemplate="%{y}: %{x:,} touches while sales works the deal<extra></extra>"))
-    fig.update_xaxes(title="Touches on opportunities' leads", gridcolor=_GRID)
+    total = float((rows["early_touches"] + rows["late_touches"]).max()) if len(rows) else 1.0
+    fig.update_xaxes(title="Touches on opportunities' leads", gridcolor=_GRID, range=[0, total * 1.15])
     fig.update_yaxes(automargin=True)
-    fig.update_layout(barmode="stack")
+    fig.update_layout(barmode="stack", legend_traceorder="normal")
     fig.update_traces(cliponaxis=False)
     return _layout(fig, max(360, 44 * len(rows) + 130), "Content used late in the cycle (sorted by late share)")
