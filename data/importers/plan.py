@@ -495,13 +495,18 @@ def _dedupe_events(cur, events: pd.DataFrame) -> pd.DataFrame:
     cur.register("import_events", pa.Table.from_pandas(events[list(EVENT_COLUMNS)].astype(EVENT_COLUMNS),
                                                        preserve_index=False))
     once = ", ".join(f"'{s}'" for s in _ONCE_PER_RECORD)
+    source = "import_events"
+    if events["is_estimated"].any():
+        source = ("(select * from import_events as e where not (e.is_estimated and exists (select 1 from "
+                  "import_events as d where not d.is_estimated and d.lead_id = e.lead_id and d.stage = e.stage)))")
+    # The earliest dated entry of each group wins; an estimated one only where no dated one exists.
+    first = "(is_estimated, entered_at)"
     deduped = cur.sql(
-        "with dated as (select distinct lead_id, stage from import_events where not is_estimated), "
-        "kept as (select * from import_events as e where not (e.is_estimated and exists "
-        "(select 1 from dated as d where d.lead_id = e.lead_id and d.stage = e.stage))) "
-        "select * exclude (rank) from (select *, row_number() over (partition by lead_id, stage, "
-        f"coalesce(opportunity_id, ''), case when stage in ({once}) or is_estimated then null else entered_at end "
-        "order by is_estimated, entered_at) as rank from kept) where rank = 1"
+        f"select lead_id, stage, min_by(entered_at, {first}) as entered_at, opportunity_id, "
+        f"min_by(moved_by_rep_id, {first}) as moved_by_rep_id, any_value(source_system) as source_system, "
+        f"min_by(source_id, {first}) as source_id, min_by(is_estimated, {first}) as is_estimated "
+        f"from {source} group by lead_id, stage, opportunity_id, "
+        f"case when stage in ({once}) or is_estimated then null else entered_at end"
     ).to_arrow_table().to_pandas()
     cur.unregister("import_events")
     return deduped

@@ -94,7 +94,10 @@ def read_table(source: SourceFile, delimiter: str | None = None, encoding: str =
     data = _as_utf8(source, encoding)
     if not data.strip():
         raise ReadError(Problem(source.name, None, None, None, "the file is empty: there is no header row"))
-    header_line, delimiter = _header(source, data, delimiter)
+    try:
+        header_line, delimiter = _header(source, data, delimiter)
+    except UnicodeDecodeError:
+        raise ReadError(_locate_bad_bytes(source, encoding)) from None
     names = next(csv.reader([header_line], delimiter=delimiter))
     _check_header(source, names)
     bad_rows: list[str] = []
@@ -112,6 +115,8 @@ def read_table(source: SourceFile, delimiter: str | None = None, encoding: str =
             read_options=pacsv.ReadOptions(block_size=16 << 20),
         )
     except pa.ArrowInvalid as exc:
+        if "UTF8" in str(exc):  # Arrow checks the text as it reads; locate the bytes for the message
+            raise ReadError(_locate_bad_bytes(source, encoding)) from exc
         raise ReadError(Problem(source.name, None, None, None, f"not a readable CSV file ({exc})")) from exc
     if bad_rows:
         raise ReadError(_ragged(source, data, bad_rows, len(names), delimiter))
@@ -134,18 +139,22 @@ def _read_parquet(source: SourceFile) -> pd.DataFrame:
 
 
 def _as_utf8(source: SourceFile, encoding: str) -> bytes:
-    """The file's bytes as UTF-8 without a BOM; a decoding error names its row and bytes."""
+    """The file's bytes as UTF-8 without a BOM (UTF-8 itself is checked by Arrow while it reads)."""
     data = source.data
     if codec_name(encoding) == "utf-8":
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ReadError(_undecodable(source, exc, encoding)) from exc
         return data[len(_BOM):] if data.startswith(_BOM) else data
     try:
         return data.decode(encoding).encode("utf-8")
     except UnicodeDecodeError as exc:
         raise ReadError(_undecodable(source, exc, encoding)) from exc
+
+
+def _locate_bad_bytes(source: SourceFile, encoding: str) -> Problem:
+    try:
+        source.data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return _undecodable(source, exc, encoding)
+    return Problem(source.name, None, None, None, "the file is not valid UTF-8 text")
 
 
 def codec_name(encoding: str) -> str:

@@ -259,6 +259,9 @@ def _typed(cells: pd.Series, kind: str, mapping: FileMapping, rows: pd.Series, c
 
 def parse_dates(cells: pd.Series, formats: tuple[str, ...]) -> pd.Series:
     """ISO 8601 first, then each format in turn on what is still unread; offsets become UTC."""
+    fast = _arrow_iso(cells)
+    if fast is not None:
+        return fast
     parsed = pd.to_datetime(cells, format=ISO, errors="coerce", utc=True).dt.tz_localize(None)
     for fmt in formats:
         todo = parsed.isna() & cells.notna()
@@ -267,6 +270,20 @@ def parse_dates(cells: pd.Series, formats: tuple[str, ...]) -> pd.Series:
         more = pd.to_datetime(cells[todo], format=fmt, errors="coerce", utc=True).dt.tz_localize(None)
         parsed = parsed.mask(todo, more)
     return parsed.astype("datetime64[us]")
+
+
+def _arrow_iso(cells: pd.Series) -> pd.Series | None:
+    """Arrow's ISO 8601 parser, many times faster than pandas', when every cell is plain ISO (all without
+    an offset, or all with one); None otherwise, and pandas reads the column cell by cell."""
+    array = pa.array(cells.astype("str"), type=pa.string(), from_pandas=True)
+    for target in (pa.timestamp("us"), pa.timestamp("us", tz="UTC")):
+        try:
+            parsed = pc.cast(array, target)
+        except pa.ArrowInvalid:
+            continue
+        naive = parsed.cast(pa.timestamp("us"))  # an offset's instant, as UTC wall time
+        return pd.Series(naive.to_pandas(), index=cells.index).astype("datetime64[us]")
+    return None
 
 
 def _lead_events(name: str, raw: pd.DataFrame, mapping: FileMapping, spec: ImportSpec, frame: pd.DataFrame,

@@ -91,12 +91,12 @@ def preview_counts(cur, plan: ImportPlan) -> pd.DataFrame:
             _register(cur, table, plan.tables[table])
             new, changed, same = _diff(cur, table, _KEYS[table], plan.tables[table])
             rows.append((table, new, changed, same, 0))
-            cur.execute("drop table import_stage")
+            _drop_stage(cur)
     if "stage_events" in plan.tables:
         _register(cur, "stage_events", plan.tables["stage_events"])
         new = cur.execute(f"select count(*) from import_stage as s where {_new_event_sql()}").fetchone()[0]
         rows.append(("stage_events", new, 0, len(plan.tables["stage_events"].frame) - new, 0))
-        cur.execute("drop table import_stage")
+        _drop_stage(cur)
     for table in ("campaign_spend", "touchpoints"):
         if table in plan.tables:
             columns = _register(cur, table, plan.tables[table])
@@ -107,7 +107,7 @@ def preview_counts(cur, plan: ImportPlan) -> pd.DataFrame:
                 f"where {match}) as found, exists (select 1 from {table} as t where {match} and ({changed})) "
                 f"as differs from import_stage as s)").fetchone()
             rows.append((table, new, differs, same, 0))
-            cur.execute("drop table import_stage")
+            _drop_stage(cur)
     return pd.DataFrame(rows, columns=COUNT_COLUMNS)
 
 
@@ -139,7 +139,7 @@ def _column_types(cur, table: str) -> dict[str, str]:
 
 
 def _register(cur, table: str, staged: Staged) -> list[str]:
-    """Materialise the staged rows as temp table import_stage, typed as `table`'s columns; return them."""
+    """The staged rows as the temp view import_stage, typed as `table`'s columns; return its columns."""
     types = _column_types(cur, table)
     frame = staged.frame
     conformed = {}
@@ -155,9 +155,14 @@ def _register(cur, table: str, staged: Staged) -> list[str]:
             selects.append("md5(lower(trim(email))) as email_hash")
         else:
             selects.append(f"cast({column} as {types[column]}) as {column}")
-    cur.execute(f"create or replace temp table import_stage as select {', '.join(selects)} from import_rows")
-    cur.unregister("import_rows")
+    # A view, not a copy: the statements that read it scan the registered Arrow rows directly.
+    cur.execute(f"create or replace temp view import_stage as select {', '.join(selects)} from import_rows")
     return ["email_hash" if c == "email" else c for c in conformed]
+
+
+def _drop_stage(cur) -> None:
+    cur.execute("drop view import_stage")
+    cur.unregister("import_rows")
 
 
 def _conform(values: pd.Series, sql_type: str) -> pd.Series:
@@ -215,7 +220,7 @@ def _upsert(cur, table: str, key: str, staged: Staged) -> tuple[int, int, int]:
         listed = ", ".join(columns)
         cur.execute(f"insert into {table} ({listed}) select {listed} from import_stage as s "
                     f"where not exists (select 1 from {table} as t where t.{key} = s.{key})")
-    cur.execute("drop table import_stage")
+    _drop_stage(cur)
     return new, changed, same
 
 
@@ -234,7 +239,7 @@ def _spend(cur, staged: Staged) -> tuple[int, int, int, int]:
         "insert into campaign_spend (campaign_id, spend_date, spend_amount) select campaign_id, spend_date, "
         "spend_amount from import_stage as s where not exists (select 1 from campaign_spend as c "
         "where c.campaign_id = s.campaign_id and c.spend_date = s.spend_date)").fetchone()[0]
-    cur.execute("drop table import_stage")
+    _drop_stage(cur)
     return new, changed, len(staged.frame) - new - changed, removed
 
 
@@ -268,7 +273,7 @@ def _append_events(cur, staged: Staged) -> tuple[int, int]:
     listed = ", ".join(columns)
     new = cur.execute(f"insert into stage_events ({listed}) select {listed} from import_stage as s "
                       f"where {_new_event_sql()}").fetchone()[0]
-    cur.execute("drop table import_stage")
+    _drop_stage(cur)
     return new, len(staged.frame) - new
 
 
@@ -299,7 +304,7 @@ def _upsert_touchpoints(cur, staged: Staged) -> tuple[int, int, int]:
             f"insert into touchpoints (touchpoint_id, {listed}) "
             f"select (select coalesce(max(touchpoint_id), 0) from touchpoints) + row_number() over (), {listed} "
             f"from import_stage as s where not exists (select 1 from touchpoints as t where {match})")
-    cur.execute("drop table import_stage")
+    _drop_stage(cur)
     return new, changed, len(staged.frame) - new - changed
 
 
