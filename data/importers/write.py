@@ -66,8 +66,9 @@ def load(con: duckdb.DuckDBPyConnection, plan: ImportPlan, mode: str = "strict",
         cur.execute("begin transaction")
         try:
             counts = _write_tables(cur, plan)
-            for path in marts.mart_files():  # inside the transaction: readers never see data without its mart
-                cur.execute(path.read_text())
+            if _changed(counts):  # inside the transaction: readers never see data without its mart
+                for path in marts.mart_files():
+                    cur.execute(path.read_text())
             quarantined = plan.bad_rows if mode == "quarantine" else 0
             load_id = _log(cur, plan, mode, loaded_by, counts, quarantined)
             cur.execute("commit")
@@ -332,6 +333,10 @@ def _log(cur, plan: ImportPlan, mode: str, loaded_by: str, counts: pd.DataFrame,
     return int(load_id)
 
 
+def _changed(counts: pd.DataFrame) -> int:
+    return int(np.sum(counts[["inserted", "updated", "removed"]].to_numpy()))
+
+
 def rows_changed(result: LoadResult) -> int:
     """Rows inserted, updated or removed in any table: zero means the store was already up to date."""
-    return int(np.sum(result.counts[["inserted", "updated", "removed"]].to_numpy()))
+    return _changed(result.counts)
