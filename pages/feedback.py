@@ -29,12 +29,17 @@ def define(name: str) -> str:
     return REGISTRY[name].definition
 
 
-def flash(message: str, keys: tuple[str, ...] = ()) -> None:
-    """Show `message` after a rerun that starts the form afresh (its widgets' keys dropped)."""
+def flash(message: str, form: str | None = None) -> None:
+    """Show `message` after a rerun; a submitted `form` comes back empty (its widgets' keys move on)."""
     st.session_state[_FLASH] = message
-    for key in keys:
-        st.session_state.pop(key, None)
+    if form:
+        st.session_state[f"{form}_generation"] = generation(form) + 1
     st.rerun()
+
+
+def generation(form: str) -> int:
+    """How many times `form` was submitted successfully: part of its widgets' keys, so a new one starts blank."""
+    return st.session_state.get(f"{form}_generation", 0)
 
 
 def show_flash() -> None:
@@ -57,8 +62,6 @@ def reason_labels(active_only: bool) -> dict[str, str]:
 
 # --- sales gives feedback -----------------------------------------------------------------------
 
-VERDICT_KEYS = ("feedback_lead", "feedback_verdict", "feedback_reason", "feedback_rating", "feedback_note")
-RATING_KEYS = ("feedback_campaign", "feedback_campaign_rating", "feedback_campaign_note")
 
 
 def verdict_form(user: identity.User) -> None:
@@ -66,16 +69,18 @@ def verdict_form(user: identity.User) -> None:
     leads = {row.lead_id: f"{row.lead_id} · {row.campaign_name} · MQL {row.mql_at:%d %b %H:%M} · {row.sdr_rep_name}"
              for row in queue.itertuples()}
     reasons = reason_labels(active_only=True)
+    n = generation("feedback_verdict_form")
     with st.form("feedback_verdict_form", border=True):
         st.markdown("**A lead: accept, reject or recycle**")
-        lead = st.selectbox("Lead", list(leads), index=None, key="feedback_lead", accept_new_options=True,
+        lead = st.selectbox("Lead", list(leads), index=None, key=f"feedback_lead_{n}", accept_new_options=True,
                             format_func=lambda lead_id: leads.get(lead_id, lead_id),
                             placeholder="An MQL awaiting a verdict (yours first), or type a lead id")
-        verdict = st.radio("Verdict", VERDICTS, key="feedback_verdict", horizontal=True, format_func=VERDICT_LABELS.get)
+        verdict = st.radio("Verdict", VERDICTS, key=f"feedback_verdict_{n}", horizontal=True,
+                           format_func=VERDICT_LABELS.get)
         reason = st.selectbox("Reason (required to reject; optional to recycle)", list(reasons), index=None,
-                              key="feedback_reason", format_func=reasons.get, placeholder="Pick a reason")
-        rating = st.segmented_control("Lead quality (1 poor – 5 excellent)", RATINGS, key="feedback_rating")
-        note = st.text_area("Note", key="feedback_note", max_chars=NOTE_LIMIT, height=90,
+                              key=f"feedback_reason_{n}", format_func=reasons.get, placeholder="Pick a reason")
+        rating = st.segmented_control("Lead quality (1 poor – 5 excellent)", RATINGS, key=f"feedback_rating_{n}")
+        note = st.text_area("Note", key=f"feedback_note_{n}", max_chars=NOTE_LIMIT, height=90,
                             help=f"Up to {NOTE_LIMIT:,} characters, kept and shown as plain text.")
         submitted = st.form_submit_button("Submit verdict", type="primary", icon=":material/send:")
     if not submitted:
@@ -89,18 +94,19 @@ def verdict_form(user: identity.User) -> None:
         st.error(error)
     else:
         flash(f"{VERDICT_LABELS[verdict]}: lead {lead} recorded as {user.name}. Marketing sees it in its inbox "
-              "and the funnel counts it now.", VERDICT_KEYS)
+              "and the funnel counts it now.", "feedback_verdict_form")
 
 
 def campaign_form(user: identity.User) -> None:
     campaigns = actions.read(feedback.campaign_list)
     names = dict(zip(campaigns["campaign_id"], campaigns["campaign_name"]))
+    n = generation("feedback_campaign_form")
     with st.form("feedback_campaign_form", border=True):
         st.markdown("**A campaign as a whole**")
-        campaign = st.selectbox("Campaign", list(names), index=None, key="feedback_campaign", format_func=names.get,
-                                placeholder="Running campaigns first")
-        rating = st.segmented_control("Rating (1 poor – 5 excellent)", RATINGS, key="feedback_campaign_rating")
-        note = st.text_area("Note", key="feedback_campaign_note", max_chars=NOTE_LIMIT, height=90,
+        campaign = st.selectbox("Campaign", list(names), index=None, key=f"feedback_campaign_{n}",
+                                format_func=names.get, placeholder="Running campaigns first")
+        rating = st.segmented_control("Rating (1 poor – 5 excellent)", RATINGS, key=f"feedback_campaign_rating_{n}")
+        note = st.text_area("Note", key=f"feedback_campaign_note_{n}", max_chars=NOTE_LIMIT, height=90,
                             help=f"Up to {NOTE_LIMIT:,} characters, kept and shown as plain text.")
         submitted = st.form_submit_button("Rate campaign", icon=":material/star:")
     if not submitted:
@@ -112,7 +118,7 @@ def campaign_form(user: identity.User) -> None:
     if error:
         st.error(error)
     else:
-        flash(f"Rating {rating}/5 for {names[campaign]} recorded as {user.name}.", RATING_KEYS)
+        flash(f"Rating {rating}/5 for {names[campaign]} recorded as {user.name}.", "feedback_campaign_form")
 
 
 def give_view(user: identity.User, f: Filters) -> None:
@@ -205,12 +211,13 @@ def respond_form(user: identity.User, inbox: pd.DataFrame) -> None:
     entries = {row.feedback_id: f"{row.created_at:%d %b %H:%M} · {VERDICT_LABELS[row.verdict]} · "
                                 f"{row.lead_id or row.campaign_name} · {row.reason or 'no reason'} · "
                                 f"{STATUS_LABELS[row.status]}" for row in inbox.itertuples()}
+    n = generation("feedback_respond_form")
     with st.form("feedback_respond_form", border=True):
         st.markdown("**Answer sales**")
-        chosen = st.selectbox("Entry", list(entries), key="feedback_respond_entry", format_func=entries.get)
-        status = st.radio("Status", RESPONSE_STATUSES, key="feedback_respond_status", horizontal=True,
+        chosen = st.selectbox("Entry", list(entries), key=f"feedback_respond_entry_{n}", format_func=entries.get)
+        status = st.radio("Status", RESPONSE_STATUSES, key=f"feedback_respond_status_{n}", horizontal=True,
                           format_func=STATUS_LABELS.get)
-        note = st.text_area("Answer", key="feedback_respond_note", max_chars=NOTE_LIMIT, height=80,
+        note = st.text_area("Answer", key=f"feedback_respond_note_{n}", max_chars=NOTE_LIMIT, height=80,
                             help=f"Up to {NOTE_LIMIT:,} characters, kept and shown as plain text.")
         submitted = st.form_submit_button("Send answer", type="primary", icon=":material/reply:")
     if submitted:
@@ -218,8 +225,7 @@ def respond_form(user: identity.User, inbox: pd.DataFrame) -> None:
         if error:
             st.error(error)
         else:
-            flash(f"Answered as {user.name}: {STATUS_LABELS[status]}.",
-                  ("feedback_respond_entry", "feedback_respond_status", "feedback_respond_note"))
+            flash(f"Answered as {user.name}: {STATUS_LABELS[status]}.", "feedback_respond_form")
 
 
 def inbox_view(user: identity.User, f: Filters) -> None:
@@ -307,17 +313,18 @@ def reasons_view(user: identity.User) -> None:
                    "is retired, never deleted, so older feedback keeps it.")
         return
     left, right = st.columns(2)
+    n = generation("feedback_add_reason_form")
     with left.form("feedback_add_reason_form", border=True):
         st.markdown("**Add a reason**")
-        code = st.text_input("Code", key="feedback_new_code", placeholder="e.g. no_decision_maker",
+        code = st.text_input("Code", key=f"feedback_new_code_{n}", placeholder="e.g. no_decision_maker",
                              help="Lowercase letters, digits and underscores; it never changes.")
-        label = st.text_input("Label", key="feedback_new_label", placeholder="e.g. No decision maker reached")
+        label = st.text_input("Label", key=f"feedback_new_label_{n}", placeholder="e.g. No decision maker reached")
         if st.form_submit_button("Add reason", icon=":material/add:"):
             _, error = actions.write(feedback.add_reason, user.rep_id, code, label)
             if error:
                 st.error(error)
             else:
-                flash(f"Reason {code} added.", ("feedback_new_code", "feedback_new_label"))
+                flash(f"Reason {code} added.", "feedback_add_reason_form")
     with right.form("feedback_change_reason_form", border=True):
         st.markdown("**Retire, reinstate or delete a reason**")
         labels = dict(zip(reasons["reason_code"], reasons["label"]))

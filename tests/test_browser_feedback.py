@@ -109,7 +109,7 @@ def test_a_rejection_reaches_marketings_inbox(server, page):
     open_feedback(page, server, "Sue Sdr · SDR Beta")
     page.get_by_role("radio", name="Give feedback", exact=True).click()
     pick(page, "Lead", "M5 · Webinar")
-    page.get_by_text("Reject", exact=True).click()
+    page.get_by_test_id("stRadioGroup").get_by_text("Reject", exact=True).click()
     pick(page, "Reason (required to reject", "No budget")
     page.locator("textarea[aria-label=\"Note\"]").first.fill(NOTE)
     page.get_by_role("button", name="Submit verdict").click()

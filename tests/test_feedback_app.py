@@ -62,7 +62,7 @@ def test_sales_sees_the_forms_and_marketing_the_inbox(monkeypatch, app_db):
     sales = start(monkeypatch, app_db, "sdr2")
     assert sales.segmented_control(key="feedback_view").value == "Give feedback"
     # Sue's own MQL awaiting a verdict is offered first: M5 (M6 is Sam's).
-    assert sales.selectbox(key="feedback_lead").options[0].startswith("M5 · Webinar")
+    assert sales.selectbox(key="feedback_lead_0").options[0].startswith("M5 · Webinar")
     marketing = start(monkeypatch, app_db, "mkt1")
     assert marketing.segmented_control(key="feedback_view").value == "Inbox"
     marketing.segmented_control(key="feedback_view").set_value("Give feedback").run()
@@ -72,8 +72,8 @@ def test_sales_sees_the_forms_and_marketing_the_inbox(monkeypatch, app_db):
 def test_a_rejection_without_a_reason_is_refused(monkeypatch, app_db):
     before = rows(app_db, "select count(*) from sales_feedback")
     at = start(monkeypatch, app_db, "sdr2")
-    at.selectbox(key="feedback_lead").set_value("M5")
-    at.radio(key="feedback_verdict").set_value("reject")
+    at.selectbox(key="feedback_lead_0").set_value("M5")
+    at.radio(key="feedback_verdict_0").set_value("reject")
     submit(at, "Submit verdict")
     assert not at.exception
     assert [e.value for e in at.error] == ["A rejection needs a reason from the list; none was given."]
@@ -82,15 +82,15 @@ def test_a_rejection_without_a_reason_is_refused(monkeypatch, app_db):
 
 def test_a_rejection_lands_everywhere_and_its_note_stays_text(monkeypatch, app_db):
     at = start(monkeypatch, app_db, "sdr2")
-    at.selectbox(key="feedback_lead").set_value("M5")
-    at.radio(key="feedback_verdict").set_value("reject")
-    at.selectbox(key="feedback_reason").set_value("no_budget")
-    at.segmented_control(key="feedback_rating").set_value(2)
-    at.text_area(key="feedback_note").input(HTML_NOTE)
+    at.selectbox(key="feedback_lead_0").set_value("M5")
+    at.radio(key="feedback_verdict_0").set_value("reject")
+    at.selectbox(key="feedback_reason_0").set_value("no_budget")
+    at.segmented_control(key="feedback_rating_0").set_value(2)
+    at.text_area(key="feedback_note_0").input(HTML_NOTE)
     submit(at, "Submit verdict")
     assert not at.exception and not at.error
     assert "Reject: lead M5 recorded as Sue Sdr" in at.success[0].value
-    assert at.selectbox(key="feedback_lead").value is None  # the form starts afresh
+    assert at.selectbox(key="feedback_lead_1").value is None  # the form starts afresh
     assert rows(app_db, "select verdict, reason_code, rating, note, author_rep_id from sales_feedback "
                         "where lead_id = 'M5'") == [("reject", "no_budget", 2, HTML_NOTE, "sdr2")]
     assert rows(app_db, "select current_stage from mart_lead_funnel where lead_id = 'M5'") == [("rejected",)]
@@ -107,10 +107,10 @@ def test_a_rejection_lands_everywhere_and_its_note_stays_text(monkeypatch, app_d
 
 def test_campaign_rating_needs_a_rating(monkeypatch, app_db):
     at = start(monkeypatch, app_db, "mgr1")
-    at.selectbox(key="feedback_campaign").set_value("c1")
+    at.selectbox(key="feedback_campaign_0").set_value("c1")
     submit(at, "Rate campaign")
     assert at.error[0].value == "rating is required: a whole number from 1 to 5."
-    at.segmented_control(key="feedback_campaign_rating").set_value(4)
+    at.segmented_control(key="feedback_campaign_rating_0").set_value(4)
     submit(at, "Rate campaign")
     assert "Rating 4/5 for Webinar recorded as Max Manager" in at.success[0].value
 
@@ -121,8 +121,8 @@ def test_inbox_filters_and_an_answer(monkeypatch, app_db):
     at.selectbox(key="feedback_inbox_reason").set_value("student_or_job_seeker").run()
     table = at.dataframe[0].value
     assert table["Reason"].tolist() == ["Student or job seeker"]  # fb3 only
-    at.radio(key="feedback_respond_status").set_value("action_planned")
-    at.text_area(key="feedback_respond_note").input("Excluding student domains from the giveaway.")
+    at.radio(key="feedback_respond_status_0").set_value("action_planned")
+    at.text_area(key="feedback_respond_note_0").input("Excluding student domains from the giveaway.")
     submit(at, "Send answer")
     assert not at.error and "Answered as Mia Marketer: Action planned." in at.success[0].value
     assert rows(app_db, "select status, response_note from sales_feedback where feedback_id = 'fb3'") == [
