@@ -430,6 +430,8 @@ def audit_trail(reading) -> None:
 
 
 def edit_view(goals: pd.DataFrame, period: Period, reading) -> None:
+    if "goals_flash" in st.session_state:  # set by the save that triggered this run
+        st.success(st.session_state.pop("goals_flash"), icon=":material/check_circle:")
     user = identity.current()
     if user is None:
         st.info("Editing needs a person to record changes under, and the store has no people yet.")
@@ -452,8 +454,6 @@ def edit_view(goals: pd.DataFrame, period: Period, reading) -> None:
 st.title("Goals")
 st.caption("Are we on track, and whose part is behind? Goals have their own period and scope: the sidebar's date "
            "range and filters do not apply on this page.")
-if "goals_flash" in st.session_state:
-    st.success(st.session_state.pop("goals_flash"), icon=":material/check_circle:")
 
 period, as_of, goal_frame = period_picker(goal_list)
 reading = g.reading_filters(period, as_of)
