@@ -24,6 +24,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "data.import": frozenset({"admin"}),
     "users.admin": frozenset({"admin"}),
     "audit.view": frozenset({"admin"}),
+    "meeting.snapshot": frozenset({"marketing", "sales", "admin"}),
+    "meeting.decide": frozenset({"marketing", "sales", "admin"}),
+    "annotations.edit": frozenset({"marketing", "sales", "admin"}),
 }
 # A goal owned by a team may be edited by that team's role or an admin; shared goals by admins only.
 GOAL_EDITORS = {"marketing": frozenset({"marketing", "admin"}), "sales": frozenset({"sales", "admin"}),
@@ -89,4 +92,7 @@ def _describe(action: str) -> str:
         "data.import": "import data",
         "users.admin": "manage users",
         "audit.view": "read the audit log",
+        "meeting.snapshot": "freeze a meeting snapshot",
+        "meeting.decide": "record or update meeting decisions and actions",
+        "annotations.edit": "write chart annotations",
     }[action]
