@@ -104,7 +104,9 @@ def test_definitions_page_lists_every_metric(monkeypatch, app_db):
     table = at.dataframe[0].value
     assert set(table["Name"]) == set(REGISTRY)
     at.text_input(key="definitions_search").input("win rate").run()
-    assert at.dataframe[0].value["Name"].tolist() == ["win_rate"]
+    found = at.dataframe[0].value
+    assert found["Name"].iloc[0] == "win_rate" and len(found) < len(REGISTRY)
+    assert all("win rate" in (m + " " + d).lower() for m, d in zip(found["Metric"], found["Definition"]))
 
 
 def test_corrupt_store_gives_a_clear_message(monkeypatch, tmp_path):
