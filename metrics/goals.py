@@ -489,13 +489,12 @@ def goal_history(cur, f: Filters, period_type: str = "quarter", period: str = "c
     last = parse_period(period_type, period, as_of)
     goals = load_goals(cur)
     mine = goals[(goals["metric_name"] == metric_name) & (goals["scope_type"] == "all")]
+    every = [last.shift(-k) for k in range(periods - 1, -1, -1)]
+    actuals = _period_actuals(cur, known, every, as_of)
     rows = []
-    for k in range(periods - 1, -1, -1):
-        each = last.shift(-k)
+    for each, actual in zip(every, actuals):
         goal = goals_in(mine, each)
         target = float(goal["target"].iloc[0]) if len(goal) else math.nan
-        actual = kpi_value(cur, metric_name, goal_filters(each, "all", None, as_of))[0] \
-            if each.elapsed_days(as_of) else math.nan
         plan = month_plan(goals, next(goal.itertuples(index=False)), each) if len(goal) else None
         numbers = read_goal(target, actual, each, as_of, additive=known.additive,
                             lower_is_better=metric_name in LOWER_IS_BETTER,
@@ -504,6 +503,22 @@ def goal_history(cur, f: Filters, period_type: str = "quarter", period: str = "c
                      "metric_name": metric_name, "label": known.label, "format": known.format, "target": target,
                      "actual": actual, "is_complete": each.end <= as_of + timedelta(days=1), **numbers})
     return pd.DataFrame(rows)
+
+
+def _period_actuals(cur, known: Metric, periods: list[Period], as_of: date) -> list[float]:
+    """Each period's actual up to the as-of date (NaN before it begins). An additive KPI is read once by
+    month (grain=month) and its months summed; a rate or average is read period by period."""
+    begun = [p for p in periods if p.elapsed_days(as_of)]
+    if not begun:
+        return [math.nan] * len(periods)
+    if not known.additive:
+        values = {p: kpi_value(cur, known.name, goal_filters(p, "all", None, as_of))[0] for p in begun}
+    else:
+        span = Filters(begun[0].start, begun[-1].read_until(as_of), as_of=as_of)
+        monthly = known(cur, span, grain="month")
+        months = pd.to_datetime(monthly["month"]).dt.date
+        values = {p: float(monthly.loc[(months >= p.start) & (months < p.end), "value"].sum()) for p in begun}
+    return [values.get(p, math.nan) for p in periods]
 
 
 COMPARISONS = ("This period", "Previous period", "Same period last year")

@@ -287,6 +287,14 @@ def test_history(goals_cur):
     assert history["status"].tolist() == ["off track", "no target", "no target", "off track", "off track"]
     assert history["attainment"].iloc[-1] == pytest.approx(0.5)
     assert history["is_complete"].all()
+    # Read on Mar 15, the running quarter counts to that day (L1's 10,000) and is not complete.
+    running = get("goal_history")(goals_cur, at(date(2026, 3, 15)), period="2026-Q1", periods=2)
+    assert running["actual"].tolist() == [0, 10000] and running["is_complete"].tolist() == [True, False]
+    # A rate is read period by period: nothing closed in Q4 2025 (no data); Q1 2026 closed 2 won of 3.
+    rates = get("goal_history")(goals_cur, at(date(2026, 3, 31)), period="2026-Q1", metric_name="win_rate",
+                                periods=2)
+    assert nan(rates["actual"].iloc[0]) and rates["actual"].iloc[1] == pytest.approx(2 / 3)
+    assert rates["status"].tolist() == ["no target", "on track"]
 
 
 def test_comparison(goals_cur):
