@@ -152,6 +152,9 @@ def test_rates_and_lower_is_better():
 def test_status_thresholds():
     assert [g.status_of(100, p, 10) for p in (1.2, 0.95, 0.9499, 0.85, 0.8499)] == [
         "on track", "on track", "at risk", "at risk", "off track"]
+    assert [g.status_of(0, 1.0, 10), g.status_of(100, NAN, 0), g.status_of(100, NAN, 10)] == [
+        "no target", "not started", "no data"]
+    assert set(g.STATUSES) == {"on track", "at risk", "off track", "no target", "not started", "no data"}
 
 
 def test_reverse_funnel_by_hand():
