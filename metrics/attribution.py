@@ -62,8 +62,6 @@ MODELS: dict[str, Model] = {m.name: m for m in (
     Model("time_decay", "Time decay", decay=True),
 )}
 DEFAULT_MODEL = "w_shaped"
-# Where each anchor sits in the path, as SQL over the deal aggregate `d` (positions count from 1).
-_ANCHOR_SQL = {"first": "1", "lead_conversion": "d.lc", "opportunity_creation": "d.oc", "close": "d.n"}
 ANCHOR_LABELS = {"first": "First touch", "lead_conversion": "Lead conversion",
                  "opportunity_creation": "Opportunity creation", "close": "Close (last touch)"}
 
@@ -116,41 +114,71 @@ def check_params(model: str | None = None, milestone: str | None = None, lookbac
 
 
 # --- the SQL ------------------------------------------------------------------------------------
+#
+# A position model's credits depend only on facts about the deal (path length, where its anchors sit), so
+# they are computed once per deal in `deal_credits`: each anchor's credit and a middle touch's credit, in
+# cents rounded down. A touch then looks its credit up by position, and a campaign's credit in a deal is its
+# anchors' credits plus its other touches times the middle credit: no per-touch arithmetic. Time decay alone
+# weighs every touch. The cents left over go to the deal's last touch.
 
-def _distinct_anchor_count(positions: list[str]) -> str:
-    """How many different touches the anchors sit on: each anchor counts unless an earlier one shares it."""
-    terms = ["1"] + [f"({p} not in ({', '.join(positions[:i])}))::int" for i, p in enumerate(positions) if i]
-    return " + ".join(terms)
+# Where each anchor sits in the path (positions count from 1) and which key (campaign or channel) its touch has.
+_ANCHOR_POSITION = {"first": "1", "lead_conversion": "lc", "opportunity_creation": "oc", "close": "n"}
+_ANCHOR_KEY = {"first": "key_first", "lead_conversion": "key_lc", "opportunity_creation": "key_oc",
+               "close": "key_close"}
 
 
-def _floor_credit_sql(model: Model) -> str:
-    """A touch's credit in cents, rounded down, as SQL over `position` and the deal aggregate `d`."""
+def _model_columns(model: Model) -> list[str]:
+    """Per deal (over `deals`): for each anchor role r, a_<m>_<r> its credit in cents and p_<m>_<r> whether it
+    is the first role of the model on its touch (shared touches count once); m_<m> a middle touch's credit."""
+    m, roles = model.name, model.anchors
+    if model.decay:
+        return []
+    columns = []
+    distinct = []
+    for i, (role, _) in enumerate(roles):
+        here = _ANCHOR_POSITION[role]
+        earlier = [_ANCHOR_POSITION[r] for r, _ in roles[:i]]
+        primary = f"({here} not in ({', '.join(earlier)}))" if earlier else "true"
+        columns.append(f"{primary} as p_{m}_{role}")
+        distinct.append(f"{primary}::int")
+    middle = f"(n - ({' + '.join(distinct) or '0'}))"
+    total = sum(units for _, units in roles)
+    for role, _ in roles:
+        # Anchor shares on one touch add up; with no touch between anchors they share all by weight.
+        units = " + ".join(f"{u} * ({_ANCHOR_POSITION[r]} = {_ANCHOR_POSITION[role]})::int" for r, u in roles)
+        columns.append(f"case when {middle} > 0 then amount_cents * ({units}) // 1000 "
+                       f"else amount_cents * ({units}) // {total} end as a_{m}_{role}")
+    columns.append(f"case when {middle} > 0 then amount_cents * {model.spread} // (1000 * {middle}) else 0 end "
+                   f"as m_{m}")
+    return columns
+
+
+def _touch_floor_sql(model: Model) -> str:
+    """A touch's credit in cents rounded down, over `position`, the deal `d` and the touch `p`."""
     if model.decay:
         return "floor(d.amount_cents * p.decay_weight / d.decay_total)::bigint"
-    if not model.anchors:  # linear
-        return "d.amount_cents // d.n"
-    positions = [_ANCHOR_SQL[role] for role, _ in model.anchors]
-    weight_here = " + ".join(f"{units} * (position = {_ANCHOR_SQL[role]})::int" for role, units in model.anchors)
-    on_anchor = " or ".join(f"position = {p}" for p in positions)
-    middle = f"(d.n - ({_distinct_anchor_count(positions)}))"
-    anchor_total = sum(units for _, units in model.anchors)
-    # Integer arithmetic: (amount x numerator) // denominator is an exact floor.
-    return (f"case when {middle} > 0 then d.amount_cents * (({weight_here}) * {middle} "
-            f"+ (not ({on_anchor}))::int * {model.spread}) // (1000 * {middle}) "
-            f"else d.amount_cents * ({weight_here}) // {anchor_total} end")
+    m = model.name
+    where = {r: p if p == "1" else f"d.{p}" for r, p in _ANCHOR_POSITION.items()}
+    lookups = " ".join(f"when position = {where[r]} then d.a_{m}_{r}" for r, _ in model.anchors)
+    return f"case {lookups} else d.m_{m} end" if lookups else f"d.m_{m}"
 
 
-def credited_touches(f: Filters, milestone: str, models: tuple[str, ...], lookback_days: int,
-                     half_life_days: float, opportunity_id: str | None = None) -> tuple[str, list]:
-    """CTEs ending in `credited`: one row per touch in a deal's path with `credit_<model>` in cents.
+def _key_floor_sql(model: Model) -> str:
+    """A key's credit in cents within a deal (floors summed), over `touches` and the deal `d`."""
+    if model.decay:
+        return "decay_floor"
+    m = model.name
+    mine = [f"(d.p_{m}_{r} and d.{_ANCHOR_KEY[r]} = k.source_key)" for r, _ in model.anchors]
+    anchors = " + ".join(f"case when {c} then d.a_{m}_{r} else 0 end" for c, (r, _) in zip(mine, model.anchors))
+    anchored = " + ".join(f"{c}::int" for c in mine) or "0"
+    return f"{anchors or '0'} + (k.touches - ({anchored})) * d.m_{m}"
 
-    Deals: milestone inside the date range and the filters' segment, region and team (the channel filter
-    selects credited rows later, so a channel's credit never depends on which channels are shown); or,
-    with `opportunity_id`, that one deal whatever the filters. Columns: deal_key, opportunity_id,
-    amount_cents, milestone_at, touchpoint_id, touch_number, position, n (path length), lc, oc (anchor
-    positions), touched_at, campaign_id, campaign_name, channel, touch_type, content_asset, and per model
-    credit_<model> (bigint cents). The credits of a deal sum to its amount_cents exactly.
-    """
+
+def _path_ctes(f: Filters, milestone: str, models: tuple[str, ...], lookback_days: int, half_life_days: float,
+               opportunity_id: str | None = None, key: str = "campaign_key") -> tuple[str, list]:
+    """CTEs `path` (the touches in each deal's path, numbers only) and `deals` (one row per deal: amount,
+    milestone, path length n, anchor positions lc and oc, the `key` of each anchor's touch, the decay total,
+    and every model's per-deal credits, see _model_columns)."""
     check_params(milestone=milestone, lookback_days=lookback_days, half_life_days=half_life_days)
     for name in models:
         check_params(model=name)
@@ -161,51 +189,87 @@ def credited_touches(f: Filters, milestone: str, models: tuple[str, ...], lookba
         scope_params = [f.start, f.end_exclusive] + dim_params
     else:
         scope, scope_params = f"t.opportunity_id = ? and t.{column} is not null", [opportunity_id]
-    floors = ",\n        ".join(f"{_floor_credit_sql(MODELS[m])} as floor_{m}" for m in models)
-    rests = ", ".join(f"any_value(amount_cents) - sum(floor_{m}) as rest_{m}" for m in models)
-    credits = ", ".join(f"(c.floor_{m} + case when c.position = c.n then r.rest_{m} else 0 end)::bigint "
-                        f"as credit_{m}" for m in models)
+    credits = [c for m in models for c in _model_columns(MODELS[m])]
+    roles = {role for m in models for role, _ in MODELS[m].anchors}
+    # Work only the chosen models need: decay weights, and which key sits at the conversion anchors.
+    weight = (f"pow(2.0, -epoch(t.{column} - t.touched_at) / 86400.0 / ?)" if any(MODELS[m].decay for m in models)
+              else "0.0 * ?")
+    key_lc = ("arg_max(source_key, touch_number) filter (where touched_at <= lead_converted_at)"
+              if "lead_conversion" in roles else "null")
+    key_oc = ("arg_max(source_key, touch_number) filter (where touched_at <= opportunity_created_at)"
+              if "opportunity_creation" in roles else "null")
     sql = f"""
 with
 
 path as (
     select
-        t.deal_key, t.opportunity_id, t.amount_cents, t.{column} as milestone_at, t.touchpoint_id,
-        t.touch_number, t.touched_at, t.campaign_key, t.channel_key, t.campaign_id, t.campaign_name, t.channel,
-        t.touch_type, t.content_asset, t.lead_converted_at, t.opportunity_created_at,
-        pow(2.0, -epoch(t.{column} - t.touched_at) / 86400.0 / ?) as decay_weight
+        t.deal_key, t.amount_cents, t.{column} as milestone_at, t.touchpoint_id, t.touch_number, t.touched_at,
+        t.{key} as source_key, t.lead_converted_at, t.opportunity_created_at,
+        {weight} as decay_weight
     from mart_opportunity_touches as t
     where {scope} and t.touched_at <= t.{column} and t.touched_at >= t.{column} - to_days(?::integer)
 ),
 
-deals as (
+deal_facts as (
     select
         deal_key,
         any_value(amount_cents) as amount_cents,
+        any_value(milestone_at) as milestone_at,
         min(touch_number) - 1 as offset_in_lead_path,
         count(*) as n,
-        greatest(1, count(*) filter (where touched_at <= lead_converted_at)) as lc,
-        greatest(1, count(*) filter (where touched_at <= opportunity_created_at)) as oc,
+        count(*) filter (where touched_at <= lead_converted_at) as lc_count,
+        count(*) filter (where touched_at <= opportunity_created_at) as oc_count,
+        arg_min(source_key, touch_number) as key_first,
+        arg_max(source_key, touch_number) as key_close,
+        {key_lc} as key_lc_raw,
+        {key_oc} as key_oc_raw,
         sum(decay_weight) as decay_total
     from path
     group by deal_key
 ),
 
-floored as materialized (
+deals as (
     select
-        p.* exclude (lead_converted_at, opportunity_created_at),
+        * exclude (lc_count, oc_count, key_lc_raw, key_oc_raw),
+        -- An anchor whose moment comes before the path's first touch is that first touch.
+        greatest(1, lc_count) as lc,
+        greatest(1, oc_count) as oc,
+        coalesce(key_lc_raw, key_first) as key_lc,
+        coalesce(key_oc_raw, key_first) as key_oc{''.join(f",{chr(10)}        {c}" for c in credits)}
+    from deal_facts
+)
+"""
+    return sql, [float(half_life_days)] + scope_params + [int(lookback_days)]
+
+
+def credited_touches(f: Filters, milestone: str, models: tuple[str, ...], lookback_days: int,
+                     half_life_days: float, opportunity_id: str | None = None) -> tuple[str, list]:
+    """CTEs ending in `credited`: one row per touch in a deal's path with `credit_<model>` in cents.
+
+    Deals: milestone inside the date range and the filters' segment, region and team (the channel filter
+    selects credited rows later, so a channel's credit never depends on which channels are shown); or,
+    with `opportunity_id`, that one deal whatever the filters. Columns: deal_key, touchpoint_id, source_key
+    (the campaign key), amount_cents, n (path length), lc, oc (anchor positions), position, and per model
+    credit_<model> (bigint cents). The credits of a deal sum to its amount_cents exactly: the cents left
+    after rounding down go to the last touch.
+    """
+    ctes, params = _path_ctes(f, milestone, models, lookback_days, half_life_days, opportunity_id)
+    floors = ",\n        ".join(f"{_touch_floor_sql(MODELS[m])} as floor_{m}" for m in models)
+    rests = ", ".join(f"any_value(amount_cents) - sum(floor_{m}) as rest_{m}" for m in models)
+    credits = ", ".join(f"(c.floor_{m} + case when c.position = c.n then r.rest_{m} else 0 end)::bigint "
+                        f"as credit_{m}" for m in models)
+    sql = f"""{ctes},
+
+floored as (
+    select
+        p.deal_key, p.touchpoint_id, p.source_key, d.amount_cents, d.n, d.lc, d.oc,
         p.touch_number - d.offset_in_lead_path as position,
-        d.n, d.lc, d.oc,
         {floors}
     from path as p
     inner join deals as d using (deal_key)
 ),
 
-rests as (
-    select deal_key, {rests}
-    from floored
-    group by deal_key
-),
+rests as (select deal_key, {rests} from floored group by deal_key),
 
 credited as (
     select c.* exclude ({', '.join(f'floor_{m}' for m in models)}), {credits}
@@ -213,11 +277,63 @@ credited as (
     inner join rests as r using (deal_key)
 )
 """
-    return sql, [float(half_life_days)] + scope_params + [int(lookback_days)]
+    return sql, params
+
+
+def credited_by_key(f: Filters, milestone: str, models: tuple[str, ...], key: str, lookback_days: int,
+                    half_life_days: float) -> tuple[str, list]:
+    """CTEs ending in `credited_keys`: one row per deal and `key` (campaign_key or channel_key) in its path,
+    with `credit_<model>` in cents, `touches`, `amount_cents`, the deal's `milestone_at` and `path_length`.
+
+    The same credits as credited_touches summed per deal and key, from the per-deal credits (no per-touch
+    arithmetic but time decay's); the cents left after rounding down go to the key of the deal's last touch.
+    """
+    ctes, params = _path_ctes(f, milestone, models, lookback_days, half_life_days, key=key)
+    decay = any(MODELS[m].decay for m in models)
+    # Only time decay needs each touch's weight against its deal's total.
+    touches = "select deal_key, source_key from path"
+    if decay:
+        touches = ("select p.deal_key, p.source_key, floor(d.amount_cents * p.decay_weight / d.decay_total)::bigint "
+                   "as decay_floor from path as p inner join deals as d using (deal_key)")
+    decay_sum = ", sum(decay_floor) as decay_floor" if decay else ""
+    floors = ", ".join(f"{_key_floor_sql(MODELS[m])} as floor_{m}" for m in models)
+    rests = ", ".join(f"any_value(amount_cents) - sum(floor_{m}) as rest_{m}" for m in models)
+    credits = ", ".join(f"(k.floor_{m} + case when k.source_key = k.key_close then r.rest_{m} else 0 end)::bigint "
+                        f"as credit_{m}" for m in models)
+    sql = f"""{ctes},
+
+key_touches as (
+    select deal_key, source_key, count(*) as touches{decay_sum}
+    from ({touches}) group by deal_key, source_key
+),
+
+per_key as (
+    select k.deal_key, k.source_key, k.touches, d.amount_cents, d.milestone_at, d.n as path_length, d.key_close,
+           {floors}
+    from key_touches as k
+    inner join deals as d using (deal_key)
+),
+
+rests as (select deal_key, {rests} from per_key group by deal_key),
+
+credited_keys as (
+    select k.deal_key, k.source_key, k.amount_cents, k.milestone_at, k.path_length, k.touches, {credits}
+    from per_key as k
+    inner join rests as r using (deal_key)
+)
+"""
+    return sql, params
+
+
+def key_names(level: str) -> str:
+    """SQL for the names behind a level's integer key: source_key and the level's columns."""
+    key, columns = LEVELS[level]
+    return (f"select {key} as source_key, {', '.join(f'any_value({c}) as {c}' for c in columns)} "
+            f"from mart_touch_sources group by {key}")
 
 
 def _channel_filter(f: Filters, alias: str = "") -> tuple[str, list]:
-    """`and channel = any(?)` for the credited rows when the channel filter is set."""
+    """`and channel = any(?)` for credited rows (joined to their names) when the channel filter is set."""
     if not f.channels:
         return "", []
     prefix = f"{alias}." if alias else ""
@@ -232,12 +348,13 @@ def unattributed(cur, f: Filters, milestone: str, lookback_days: int) -> tuple[i
         select count(*), coalesce(sum(o.amount), 0)
         from mart_opportunities as o
         where o.{column} >= ?::timestamp and o.{column} < ?::timestamp{dims}
-          and not exists (
-              select 1 from mart_opportunity_touches as t
-              where t.deal_key = o.deal_key and t.touched_at <= t.{column}
+          and o.deal_key not in (
+              select t.deal_key from mart_opportunity_touches as t
+              where t.{column} >= ?::timestamp and t.{column} < ?::timestamp and t.touched_at <= t.{column}
                 and t.touched_at >= t.{column} - to_days(?::integer))
     """
-    deals, amount = cur.execute(sql, [f.start, f.end_exclusive] + dim_params + [int(lookback_days)]).fetchone()
+    params = [f.start, f.end_exclusive] + dim_params + [f.start, f.end_exclusive, int(lookback_days)]
+    deals, amount = cur.execute(sql, params).fetchone()
     return int(deals), float(amount)
 
 
@@ -246,28 +363,21 @@ def credit_by(cur, f: Filters, milestone: str, models: tuple[str, ...], level: s
     """Credit per channel or campaign and model. Columns: the level's columns (channel; or channel,
     campaign_id, campaign_name), credited_<m> (dollars), deals_<m> (the sum of the deal shares: deals
     credited, fractional), deals_touched (deals with a touch of it in the path), touches."""
-    ctes, params = credited_touches(f, milestone, models, lookback_days, half_life_days)
-    where, where_params = _channel_filter(f)
     key, columns = LEVELS[level]
-    # Per deal and key first (on integers), so "deals touched" is a count, not a count(distinct).
-    per_deal = ", ".join(f"sum(credit_{m}) as credit_{m}" for m in models)
+    ctes, params = credited_by_key(f, milestone, models, key, lookback_days, half_life_days)
+    where, where_params = _channel_filter(f, "n")
     sums = ", ".join(f"sum(credit_{m}) / 100.0 as credited_{m}, "
                      f"sum(credit_{m} / nullif(amount_cents, 0)) as deals_{m}" for m in models)
-    names = ", ".join(f"any_value({c}) as {c}" for c in columns)
     sql = f"""{ctes},
-per_deal as (
-    select deal_key, {key} as source_key, any_value(amount_cents) as amount_cents, {per_deal}, count(*) as touches
-    from credited where true{where}
-    group by deal_key, {key}
-),
 per_source as (
     select source_key, {sums}, count(*) as deals_touched, sum(touches) as touches
-    from per_deal group by source_key
+    from credited_keys group by source_key
 ),
-names as (select {key} as source_key, {names} from path group by {key})
-select names.* exclude (source_key), per_source.* exclude (source_key)
-from per_source inner join names using (source_key)
-order by {", ".join(columns)}"""
+names as ({key_names(level)})
+select n.* exclude (source_key), p.* exclude (source_key)
+from per_source as p inner join names as n using (source_key)
+where true{where}
+order by {", ".join(f"n.{c}" for c in columns)}"""
     frame = cur.execute(sql, params + where_params).df()
     for m in models:
         frame[f"deals_{m}"] = frame[f"deals_{m}"].fillna(0.0)

@@ -312,11 +312,14 @@ def roi_trend(cur, f: Filters, model: str = DEFAULT_MODEL, lookback_days: int = 
                         [f.start, f.end] + params).df()
     parts = [spend]
     for milestone, name in (("opportunity_created", "pipeline"), ("won", "won_revenue")):
-        ctes, cte_params = attribution.credited_touches(f, milestone, (model,), lookback_days, half_life_days)
-        channel, channel_params = _channel_only(f, "credited")
+        ctes, cte_params = attribution.credited_by_key(f, milestone, (model,), "channel_key", lookback_days,
+                                                       half_life_days)
+        channel, channel_params = _channel_only(f, "n")
         parts.append(cur.execute(
-            f"{ctes} select channel, date_trunc('month', milestone_at) as month, sum(credit_{model}) / 100.0 "
-            f"as {name} from credited where true{channel} group by all", cte_params + channel_params).df())
+            f"{ctes}, names as ({attribution.key_names('channel')}) "
+            f"select n.channel, date_trunc('month', c.milestone_at) as month, sum(c.credit_{model}) / 100.0 as {name} "
+            f"from credited_keys as c inner join names as n using (source_key) where true{channel} "
+            f"group by all", cte_params + channel_params).df())
     months = pd.date_range(pd.Timestamp(f.start).to_period("M").to_timestamp(),
                            pd.Timestamp(f.end).to_period("M").to_timestamp(), freq="MS").astype("datetime64[ns]")
     channels = sorted(set().union(*(set(p["channel"]) for p in parts)))
@@ -371,15 +374,16 @@ def campaign_leads(cur, f: Filters, campaign_id: str = "", limit: int = 5000) ->
 def campaign_opportunities(cur, f: Filters, campaign_id: str = "", model: str = DEFAULT_MODEL,
                            milestone: str = "won", lookback_days: int = 365,
                            half_life_days: float = 7.0) -> pd.DataFrame:
-    ctes, params = attribution.credited_touches(replace(f, channels=()), milestone, (model,), lookback_days,
-                                                half_life_days)
+    ctes, params = attribution.credited_by_key(replace(f, channels=()), milestone, (model,), "campaign_key",
+                                               lookback_days, half_life_days)
     sql = f"""{ctes}
 select o.opportunity_id, o.account_name, o.lead_id, o.amount, o.opportunity_created_at, o.closed_at, o.is_won,
-       o.owner_rep_name, c.touches, c.path_length, c.credit, c.credit / nullif(o.amount, 0) as credit_share
-from (select deal_key, count(*) as touches, any_value(n) as path_length, sum(credit_{model}) / 100.0 as credit
-      from credited where campaign_id = ? group by deal_key) as c
+       o.owner_rep_name, c.touches, c.path_length, c.credit_{model} / 100.0 as credit,
+       c.credit_{model} / 100.0 / nullif(o.amount, 0) as credit_share
+from credited_keys as c
 inner join mart_opportunities as o using (deal_key)
-order by c.credit desc, o.opportunity_id"""
+where c.source_key in (select campaign_key from mart_touch_sources where campaign_id = ?)
+order by credit desc, o.opportunity_id"""
     frame = cur.execute(sql, params + [campaign_id]).df()
     frame["model_label"] = model_label(model, half_life_days)
     return frame

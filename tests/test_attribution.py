@@ -262,6 +262,21 @@ def test_credits_sum_to_each_deal_amount_over_the_demo(demo_con, milestone):
     assert wrong == 0 and nonnegative
 
 
+@pytest.mark.parametrize("milestone", list(attribution.MILESTONES))
+@pytest.mark.parametrize("key", ["campaign_key", "channel_key"])
+def test_credits_per_campaign_and_channel_sum_to_each_deal_over_the_demo(demo_con, milestone, key):
+    # The per-key path (what the tables use) hands the left-over cents to the last touch's campaign or channel.
+    everything = Filters(date(2000, 1, 1), date(2100, 1, 1))
+    models = tuple(attribution.MODELS)
+    ctes, params = attribution.credited_by_key(everything, milestone, models, key, 365, 7.0)
+    sums = ", ".join(f"sum(credit_{m}) as credit_{m}" for m in models)
+    off = " or ".join(f"credit_{m} <> amount_cents" for m in models)
+    deals, wrong = demo_con.execute(
+        f"{ctes}, per_deal as (select deal_key, any_value(amount_cents) as amount_cents, {sums} from credited_keys "
+        f"group by deal_key) select count(*), count(*) filter (where {off}) from per_deal", params).fetchone()
+    assert deals > 30 and wrong == 0
+
+
 def test_demo_has_daily_traffic_and_monthly_costs(demo_con):
     # Every channel has a row for every day of the window (Feb 1 2024 - Feb 14 2026 = 745 days).
     days = (dt.date(2026, 2, 15) - dt.date(2024, 2, 1)).days
