@@ -47,7 +47,8 @@ def test_declaration_is_complete(name):
     assert metric.grain.strip()
     assert metric.owner in OWNERS
     assert metric.format in FORMATS
-    assert metric.area in ("kpi", "funnel", "goals", "attribution", "roi", "content", "traffic", "meeting")
+    assert metric.area in ("kpi", "funnel", "goals", "attribution", "roi", "content", "traffic", "meeting",
+                           "trust")
     assert callable(metric.fn)
 
 
