@@ -54,10 +54,11 @@ CHECKS: tuple[TrustCheck, ...] = (
                "the skipped-stage rule then counts as passed at the next stage's time (inferred_entries: how "
                "many such entries in all).",
                ("funnel_stage_volume", "funnel_conversion", "funnel_time_in_stage"), 0.10, 0.30),
-    TrustCheck("trust_missing_timestamps", "Stage entries with an estimated time",
-               f"Share of the stage entries of the {_LEADS_SCOPE} whose time the source did not give: dated "
-               "by a rule at import (a status with no date of its own takes the record's last change; a "
-               "mapping's default fills an empty date). Time in stage and velocity lean on these times.",
+    TrustCheck("trust_missing_timestamps", "Leads with an estimated stage time",
+               f"Share of the {_LEADS_SCOPE} with at least one stage entry whose time the source did not give: "
+               "dated by a rule at import (a status with no date of its own takes the record's last change; a "
+               "mapping's default fills an empty date). Time in stage and velocity lean on these times "
+               "(estimated_entries: how many such entries in all).",
                ("funnel_time_in_stage", "funnel_velocity", "funnel_conversion_trend"), 0.02, 0.10),
     TrustCheck("trust_duplicate_leads", "Duplicate leads",
                f"Share of the {_LEADS_SCOPE} with an e-mail address on record whose address (compared "
@@ -113,11 +114,12 @@ def skipped_stages(cur, f: Filters) -> pd.DataFrame:
 
 def missing_timestamps(cur, f: Filters) -> pd.DataFrame:
     where, params = _lead_scope(f)
-    affected, total = cur.execute(
-        "select count(*) filter (where e.is_estimated), count(*) from stage_events as e "
-        f"semi join (select f.lead_id from mart_lead_funnel as f where {where}) as f on f.lead_id = e.lead_id",
-        params).fetchone()
-    return _share_frame(affected, total, CHECK_BY_NAME["trust_missing_timestamps"])
+    # Estimated entries are few: count them per lead first, then join the leads in scope to that.
+    affected, total, entries = cur.execute(
+        "with estimated as (select lead_id, count(*) as n from stage_events where is_estimated group by lead_id) "
+        "select count(e.lead_id), count(*), coalesce(sum(e.n), 0) from mart_lead_funnel as f "
+        f"left join estimated as e on e.lead_id = f.lead_id where {where}", params).fetchone()
+    return _share_frame(affected, total, CHECK_BY_NAME["trust_missing_timestamps"], estimated_entries=int(entries))
 
 
 def duplicate_leads(cur, f: Filters) -> pd.DataFrame:

@@ -73,7 +73,7 @@ def test_upload_preview_and_load_through_the_page(monkeypatch, empty_store):
     # The trust panel now reads the store (see test_import_trust.py for the arithmetic).
     assert tiles(at)["Leads without source or campaign"] == "40.0%"
     assert tiles(at)["Opportunities without a lead"] == "50.0%"
-    assert tiles(at)["Stage entries with an estimated time"] == "15.4%"
+    assert tiles(at)["Leads with an estimated stage time"] == "40.0%"
     log = at.dataframe[-2].value  # the load log, then what the selected load did per table
     assert log["preset"].tolist() == ["Mini CRM"] and log["inserted"].tolist() == [27]
 
@@ -123,7 +123,7 @@ def test_the_funnel_carries_the_trust_badge(monkeypatch, tmp_path):
     at = start(monkeypatch, path, {"start": "2026-01-01", "end": "2026-02-28"})
     assert not at.exception
     badge = next(c.value for c in at.caption if c.value.startswith("Data trust"))
-    # Jan-Feb: 2 of 5 leads unattributed (40%), 2 of 5 with a skipped stage, 2 of 13 entries estimated.
+    # Jan-Feb: 2 of 5 leads unattributed, 2 of 5 with a skipped stage, 2 of 5 with an estimated entry.
     assert "leads without source or campaign: 40.0%" in badge
     assert "leads with a skipped stage: 40.0%" in badge
-    assert "stage entries with an estimated time: 15.4%" in badge
+    assert "leads with an estimated stage time: 40.0%" in badge

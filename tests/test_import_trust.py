@@ -61,14 +61,15 @@ def test_leads_with_a_skipped_stage(cur):
     assert (found["affected"], found["total"], found["inferred_entries"]) == (2, 5, 4)
 
 
-def test_stage_entries_with_an_estimated_time(cur):
-    # 13 entries; L3's SAL and L4's disqualification come from statuses dated by the last change: 2.
+def test_leads_with_an_estimated_stage_time(cur):
+    # L3's SAL and L4's disqualification come from statuses dated by the last change: 2 of the 5 leads,
+    # one estimated entry each.
     found = check(cur, "trust_missing_timestamps")
-    assert (found["affected"], found["total"]) == (2, 13)
-    # Enterprise is L3 alone: lead, MQL, SAL (estimated) -> 1 of 3.
+    assert (found["affected"], found["total"], found["estimated_entries"]) == (2, 5, 2)
+    # Enterprise is L3 alone -> 1 of 1.
     enterprise = check(cur, "trust_missing_timestamps", Filters(date(2026, 1, 1), date(2026, 2, 28),
                                                                  segments=("Enterprise",)))
-    assert (enterprise["affected"], enterprise["total"]) == (1, 3)
+    assert (enterprise["affected"], enterprise["total"]) == (1, 1)
 
 
 def test_duplicate_leads_by_email(cur):
