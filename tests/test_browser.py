@@ -33,7 +33,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait_until_up(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
+def _wait_until_up(url: str, process: subprocess.Popen, seconds: float = 180) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -90,7 +90,7 @@ def tile_value(page, label: str) -> str:
     return metric.locator('[data-testid="stMetricValue"]').inner_text()
 
 
-def wait_for_tile(page, label: str, value: str, timeout_ms: int = 20000) -> None:
+def wait_for_tile(page, label: str, value: str, timeout_ms: int = 60000) -> None:
     deadline = time.monotonic() + timeout_ms / 1000
     while time.monotonic() < deadline:
         if tile_value(page, label) == value:
@@ -103,9 +103,9 @@ def test_changing_a_filter_changes_the_funnel(server, page):
     ARTIFACTS.mkdir(exist_ok=True)
     page.goto(f"{server}/?start=2026-01-01&end=2026-03-31")
     page.wait_for_selector('[data-testid="stApp"]')
-    page.get_by_role("heading", name="Funnel").wait_for(timeout=30000)
+    page.get_by_role("heading", name="Funnel").wait_for(timeout=90000)
     wait_for_tile(page, "Lead", "7")
-    page.locator(".js-plotly-plot").first.wait_for(timeout=30000)
+    page.locator(".js-plotly-plot").first.wait_for(timeout=90000)
     page.screenshot(path=str(ARTIFACTS / "funnel_all.png"))
 
     segment = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Segment")
@@ -122,6 +122,6 @@ def test_changing_a_filter_changes_the_funnel(server, page):
 
 def test_definitions_page_opens(server, page):
     page.goto(f"{server}/definitions")
-    page.get_by_role("heading", name="Definitions").wait_for(timeout=30000)
+    page.get_by_role("heading", name="Definitions").wait_for(timeout=90000)
     page.get_by_text("The stage model").wait_for()
     page.screenshot(path=str(ARTIFACTS / "definitions.png"))
