@@ -48,7 +48,7 @@ def test_declaration_is_complete(name):
     assert metric.owner in OWNERS
     assert metric.format in FORMATS
     assert metric.area in ("kpi", "funnel", "goals", "attribution", "roi", "content", "traffic", "meeting",
-                           "trust")
+                           "trust", "feedback", "sla")
     assert callable(metric.fn)
 
 
