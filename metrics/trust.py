@@ -30,6 +30,7 @@ class TrustCheck:
     warn_at: float  # share (or days, for the load age) from which the check warns
     alert_at: float
     unit: str = "share"  # share or days
+    empty: str = "no leads"  # what to say when there is nothing to check
 
     def status(self, value: float | None) -> str:
         if value is None or pd.isna(value) or value < self.warn_at:
@@ -48,7 +49,8 @@ CHECKS: tuple[TrustCheck, ...] = (
                "one the store does not hold, or one made up at import because the export had none "
                "(is_synthetic). Their deals count, but their funnel starts at the opportunity, so conversions "
                "into it and velocity from the lead are not theirs. Dimension filters do not apply.",
-               ("opportunities_created", "pipeline_created", "funnel_conversion", "funnel_velocity"), 0.05, 0.25),
+               ("opportunities_created", "pipeline_created", "funnel_conversion", "funnel_velocity"), 0.05, 0.25,
+               empty="no opportunities"),
     TrustCheck("trust_skipped_stages", "Leads with a skipped stage",
                f"Share of the {_LEADS_SCOPE} that reached a stage without an entry for an earlier one, which "
                "the skipped-stage rule then counts as passed at the next stage's time (inferred_entries: how "
@@ -64,11 +66,11 @@ CHECKS: tuple[TrustCheck, ...] = (
                f"Share of the {_LEADS_SCOPE} with an e-mail address on record whose address (compared "
                "case-insensitively, by its hash) an earlier lead already has: the same person counted twice. "
                "Leads without an address cannot be checked and are not in the total.",
-               ("leads", "mqls", "funnel_stage_volume"), 0.02, 0.10),
+               ("leads", "mqls", "funnel_stage_volume"), 0.02, 0.10, empty="no e-mails"),
     TrustCheck("trust_newest_load_age", "Age of the newest load",
                "Days since the newest load (the demo build or an import) finished, counted to now: how stale "
                "every number may be. Filters do not apply.",
-               ("leads", "funnel_stage_volume", "won_revenue"), 7.0, 30.0, unit="days"),
+               ("leads", "funnel_stage_volume", "won_revenue"), 7.0, 30.0, unit="days", empty="no load logged"),
 )
 CHECK_BY_NAME = {check.name: check for check in CHECKS}
 
@@ -167,6 +169,7 @@ def trust_summary(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
         frame = results[check.name].iloc[0]
         value = frame["age_days"] if check.unit == "days" else frame["share"]
         rows.append({"check": check.name, "label": check.label, "unit": check.unit, "value": value,
+                     "empty": check.empty,
                      "affected": frame.get("affected"), "total": frame.get("total"), "status": frame["status"],
                      "affects": ", ".join(check.affects)})
     return pd.DataFrame(rows)

@@ -49,7 +49,8 @@ def import_inputs():
 
 def show_plan(plan, counts, earlier, mode: str) -> None:
     st.markdown(f"**Files** ({len(plan.files)}), as the {plan.spec.name} import reads them")
-    st.dataframe(data_views.for_display(plan.summary), hide_index=True, width="stretch", key="data_summary_table")
+    st.dataframe(data_views.for_display(plan.summary), hide_index=True, width="stretch", key="data_summary_table",
+                 column_config={"note": st.column_config.TextColumn(width="large")})
     if len(earlier):
         st.info(f"These exact files were loaded before (load {earlier['load_id'].iloc[0]}); loading them again "
                 "changes nothing.")
@@ -61,7 +62,7 @@ def show_plan(plan, counts, earlier, mode: str) -> None:
                       "Nothing loads until they are fixed, or turn on 'Quarantine bad rows'."),
                    icon=":material/report:")
         st.dataframe(data_views.for_display(plan.problems.head(5000)), hide_index=True, width="stretch",
-                     key="data_problems_table")
+                     key="data_problems_table", column_config={"reason": st.column_config.TextColumn(width="large")})
         st.download_button("Download the problems (CSV)", safe_csv(plan.problems), file_name="import_problems.csv",
                            mime="text/csv", key="data_problems_download", icon=":material/download:")
     else:
@@ -70,8 +71,9 @@ def show_plan(plan, counts, earlier, mode: str) -> None:
     st.dataframe(counts, hide_index=True, width="stretch", key="data_counts_table")
     if plan.tables:
         table = st.selectbox("Mapped rows of", list(plan.tables), key="data_preview_table")
-        rows = plan.tables[table].frame
-        st.caption(f"{fmt.count(len(rows))} rows; the first {min(PREVIEW_ROWS, len(rows)):,} shown.")
+        rows = plan.tables[table].frame.drop(columns=["email"], errors="ignore")
+        hashed = " E-mail addresses are not shown: only a hash of each is kept." if table == "leads" else ""
+        st.caption(f"{fmt.count(len(rows))} rows; the first {min(PREVIEW_ROWS, len(rows)):,} shown.{hashed}")
         st.dataframe(data_views.for_display(rows.head(PREVIEW_ROWS)), hide_index=True, width="stretch",
                      key="data_rows_table")
 
@@ -114,7 +116,11 @@ def history_section() -> None:
                                 "row_count": st.column_config.NumberColumn("rows read", format="localized")})
     load_id = st.selectbox("What a load did, per table", loads["load_id"].tolist(), key="data_load_id",
                            format_func=lambda i: f"Load {i}")
-    st.dataframe(data_views.load_tables(load_id), hide_index=True, width="stretch", key="data_load_tables")
+    detail = data_views.load_tables(load_id)
+    if detail.empty:
+        st.caption("This load logged its total only (the demo build does); imports log every table.")
+    else:
+        st.dataframe(detail, hide_index=True, width="stretch", key="data_load_tables")
 
 
 def quarantine_section() -> None:

@@ -25,10 +25,10 @@ def checks(f: Filters) -> pd.DataFrame:
     return trust_summary({check.name: store.metric(check.name, f) for check in CHECKS})
 
 
-def value_text(unit: str, value) -> str:
-    if unit == "days":
-        return "no load logged" if pd.isna(value) else _age(value)
-    return "no records" if pd.isna(value) else fmt.percent(value)
+def value_text(unit: str, value, empty: str) -> str:
+    if pd.isna(value):
+        return empty
+    return _age(value) if unit == "days" else fmt.percent(value)
 
 
 def _age(days: float) -> str:
@@ -47,7 +47,7 @@ def badge(f: Filters, metric_names: tuple[str, ...]) -> None:
         st.caption(f":green[●] Data trust: the {len(relevant)} checks behind these numbers are fine.",
                    help=definitions)
         return
-    parts = [f":{_STATUS_COLOUR[row.status]}[●] {row.label.lower()}: {value_text(row.unit, row.value)}"
+    parts = [f":{_STATUS_COLOUR[row.status]}[●] {row.label.lower()}: {value_text(row.unit, row.value, row.empty)}"
              for row in flagged.itertuples()]
     st.caption("Data trust, for the leads behind these numbers: " + " · ".join(parts) + ". See the Data page.",
                help=definitions)
@@ -63,6 +63,7 @@ def panel(f: Filters | None) -> None:
         for column, row in zip(st.columns(3), summary.iloc[row_start:row_start + 3].itertuples()):
             with column.container(border=True):
                 column_help = f"{REGISTRY[row.check].definition}\n\nCan distort: {row.affects}."
-                st.metric(row.label, value_text(row.unit, row.value), help=column_help)
-                detail = "" if row.unit == "days" else f"{fmt.count(row.affected)} of {fmt.count(row.total)} · "
+                st.metric(row.label, value_text(row.unit, row.value, row.empty), help=column_help)
+                detail = "" if row.unit == "days" or not row.total else \
+                    f"{fmt.count(row.affected)} of {fmt.count(row.total)} · "
                 st.caption(f"{detail}:{_STATUS_COLOUR[row.status]}[{_STATUS_WORD[row.status]}]")
