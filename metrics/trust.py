@@ -17,7 +17,6 @@ from metrics.filters import Filters
 from metrics.registry import Metric, register
 from metrics.stats import safe_rate
 
-STATUSES = ("ok", "warn", "alert")
 _LEADS_SCOPE = "leads created in the date range that match the filters"
 
 
@@ -33,6 +32,7 @@ class TrustCheck:
     empty: str = "no leads"  # what to say when there is nothing to check
 
     def status(self, value: float | None) -> str:
+        """ok, warn or alert."""
         if value is None or pd.isna(value) or value < self.warn_at:
             return "ok"
         return "warn" if value < self.alert_at else "alert"

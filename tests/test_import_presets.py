@@ -141,3 +141,16 @@ def test_salesforce_conversions_members_and_deleted_rows(con):
         1, "salesforce:00QA", "salesforce:701A", "Webinar", "campaign_member", datetime(2026, 1, 5, 11), "00vA")
     again = load(con, prepare(con.cursor(), preset("salesforce"), files), "strict", "test")
     assert counts(again)["touchpoints"] == (0, 0, 1, 0)
+
+
+def test_keep_when_reads_one_pipeline_and_counts_the_rest(con):
+    one_pipeline = parse_spec(preset_text("hubspot") + '\n[files.keep_when]\nPipeline = ["Sales Pipeline"]\n',
+                              "hubspot_sales_only.toml")
+    deals = DEALS + "9004,Renewal,Renewals,Closed Won,800,2026-01-20,2026-01-25,101\n"
+    plan = prepare(con.cursor(), one_pipeline, [SourceFile("deals.csv", deals.encode())])
+    note = dict(zip(plan.summary["file"], plan.summary["note"]))["deals.csv"]
+    assert note.startswith("1 skipped: Pipeline is not 'Sales Pipeline'; not in the file (left empty): ")
+    # Deals 9001 and 9003 name contacts this import does not hold (no contacts file), so they are problems;
+    # 9002 has none and loads with a made-up lead; 9004 was skipped, not checked.
+    assert sorted(plan.problems["value"]) == ["101", "103"]
+    assert len(plan.tables["opportunities"].frame) == 1

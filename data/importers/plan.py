@@ -67,8 +67,6 @@ class ImportPlan:
         lines = sorted(f"{f.name}:{f.sha256}" for f in self.files)
         return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
-    def row_counts(self) -> dict[str, int]:
-        return {name: len(staged.frame) for name, staged in self.tables.items()}
 
 
 def prepare(cur, spec: ImportSpec, files: list[SourceFile]) -> ImportPlan:

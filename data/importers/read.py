@@ -24,7 +24,6 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 DELIMITERS = (",", ";", "\t", "|")
-READABLE = (".csv", ".txt", ".tsv", ".parquet")
 _BOM = b"\xef\xbb\xbf"
 
 
