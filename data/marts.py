@@ -65,7 +65,7 @@ def refresh_leads(cur, lead_ids) -> None:
     """Rebuild these leads' rows in the LEAD_LOCAL_MARTS, in the caller's transaction.
 
     For writes that touch a few leads (a verdict writes one stage event): a full refresh rebuilds every
-    lead, seconds at a million leads; this takes tens of milliseconds. The mart's own SQL runs
+    lead, tens of seconds at a million leads; this takes about a tenth of a second. The mart's own SQL runs
     unchanged, with each table it reads that holds lead_id (raw tables, earlier marts) narrowed to
     these leads by a CTE of the same name. Other marts are left as they are: the caller must only
     change what they do not read (a stage event changes no opportunity).

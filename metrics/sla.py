@@ -209,21 +209,28 @@ def sla_first_touch(cur, f: Filters, grain: str = "total") -> pd.DataFrame:
     policy = find_policy(cur, "sales", "minutes")
     if policy is None:
         return _no_policy_frame(f, grain)
+    return first_touch(cur, f, grain, policy, detail=True)
+
+
+def first_touch(cur, f: Filters, grain: str, policy: Policy, detail: bool) -> pd.DataFrame:
+    """sla_first_touch under `policy`; without `detail` only the counts and compliance (what the ledger needs)."""
     due_sql, params = due_mqls_sql(f, policy)
     month = "date_trunc('month', due_at) as month, " if grain == "month" else ""
     group = " group by 1" if grain == "month" else ""
-    # Not yet due: delivered in the range, deadline still to come (only the whole range reports it).
-    not_yet = ("" if grain == "month" else ", (select count(*) from deadlines, p where mql_at >= ?::timestamp "
-               "and mql_at < ?::timestamp and due_at > p.reading_at) as not_yet_due_count")
-    sql = (f"with {due_sql} select {month}count(*) as due_count, count(*) filter (where is_within) as within_count, "
-           f"count(*) filter (where breach = 'late') as late_count, "
-           f"count(*) filter (where breach = 'not touched') as untouched_count, "
-           f"quantile_cont(response_minutes, 0.5) as p50_minutes, "
-           f"quantile_cont(response_minutes, 0.95) as p95_minutes, "
-           f"{_band_selects()}{not_yet} from due{group}")
-    frame = cur.execute(sql, params + ([] if grain == "month" else [f.start, f.end_exclusive])).df()
+    counts = ("count(*) as due_count, count(*) filter (where is_within) as within_count, "
+              "count(*) filter (where breach = 'late') as late_count, "
+              "count(*) filter (where breach = 'not touched') as untouched_count")
+    extra, extra_params = "", []
+    if detail:
+        extra = (", quantile_cont(response_minutes, 0.5) as p50_minutes, "
+                 f"quantile_cont(response_minutes, 0.95) as p95_minutes, {_band_selects()}")
+        if grain == "total":  # not yet due: delivered in the range, deadline still to come
+            extra += (", (select count(*) from deadlines, p where mql_at >= ?::timestamp and mql_at < ?::timestamp "
+                      "and due_at > p.reading_at) as not_yet_due_count")
+            extra_params = [f.start, f.end_exclusive]
+    frame = cur.execute(f"with {due_sql} select {month}{counts}{extra} from due{group}", params + extra_params).df()
     if grain == "month":
-        frame = _every_month(frame, f, FIRST_TOUCH_COUNTS)
+        frame = _every_month(frame, f, [c for c in FIRST_TOUCH_COUNTS if c in frame])
     frame["compliance"] = safe_rate(frame["within_count"], frame["due_count"])
     frame["ci_low"], frame["ci_high"] = wilson_interval(frame["within_count"], frame["due_count"])
     frame["threshold_minutes"] = policy.threshold
@@ -436,7 +443,7 @@ def sla_ledger(cur, f: Filters, grain: str = "total") -> pd.DataFrame:
 
 
 def _first_touch_row(cur, f: Filters, grain: str, policy: Policy) -> pd.DataFrame:
-    frame = sla_first_touch(cur, f, grain)
+    frame = first_touch(cur, f, grain, policy, detail=False)
     needed = (frame["due_count"] * policy.compliance_target).apply(math.ceil)
     return _ledger_part(frame, grain, target=policy.compliance_target, actual=frame["compliance"],
                         numerator=frame["within_count"], denominator=frame["due_count"],
