@@ -106,8 +106,12 @@ _MIX_DIMENSIONS = ("all", "month") + tuple(DIMENSIONS)
 )
 def rejection_reason_mix(cur, f: Filters, dimension: str = "all") -> pd.DataFrame:
     _check_dimension(dimension, _MIX_DIMENSIONS)
-    key = {"all": "'All rejections'", "month": "strftime(m.verdict_at, '%Y-%m')"}.get(dimension,
-                                                                                      f"m.{DIMENSIONS.get(dimension)}")
+    if dimension == "all":
+        key = "'All rejections'"
+    elif dimension == "month":
+        key = "strftime(m.verdict_at, '%Y-%m')"
+    else:
+        key = f"m.{DIMENSIONS[dimension]}"
     rejections, params = _rejections_sql(f, key)
     sql = (f"select dimension_value, reason_code, reason, count(*) as rejected_count from ({rejections}) "
            f"group by all order by dimension_value, rejected_count desc, reason")
