@@ -19,6 +19,7 @@ PAGES = [
     st.Page("pages/campaigns.py", title="Campaign ROI", icon=":material/campaign:"),
     st.Page("pages/feedback.py", title="Feedback", icon=":material/forum:"),
     st.Page("pages/sla.py", title="SLA ledger", icon=":material/handshake:"),
+    st.Page("pages/meeting.py", title="Meeting", icon=":material/groups:"),
     st.Page("pages/definitions.py", title="Definitions", icon=":material/menu_book:"),
     st.Page("pages/data.py", title="Data", icon=":material/database:"),
 ]

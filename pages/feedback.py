@@ -12,8 +12,9 @@ from metrics.feedback import DIMENSIONS
 from metrics.filters import Filters
 from ui import feedback_actions as actions
 from ui import feedback_charts as charts
-from ui import filters, identity, store
+from ui import filters, identity, meeting_views, store
 from ui import format as fmt
+from ui.annotations import annotate
 from ui.export import safe_csv
 
 PAGE_METRICS = ("rejection_rate", "rejection_reason_mix", "rejection_trend", "recycled_outcomes", "score_calibration",
@@ -271,8 +272,9 @@ def analytics_view(f: Filters) -> None:
     mix_dimension = "all" if dimension == "campaign" else dimension
     left.plotly_chart(charts.reason_mix_chart(store.metric("rejection_reason_mix", f, dimension=mix_dimension), label),
                       width="stretch", key="feedback_mix_chart")
-    right.plotly_chart(charts.rejection_trend_chart(store.metric("rejection_trend", f)), width="stretch",
-                       key="feedback_trend_chart")
+    events = meeting_views.chart_annotations(f, "rejection_trend")
+    right.plotly_chart(annotate(charts.rejection_trend_chart(store.metric("rejection_trend", f)), events),
+                       width="stretch", key="feedback_trend_chart")
     left, right = st.columns(2)
     left.plotly_chart(charts.recycled_outcomes_chart(store.metric("recycled_outcomes", f)), width="stretch",
                       key="feedback_recycled_chart")

@@ -6,8 +6,9 @@ import streamlit as st
 from data.stages import ALL_STAGES, MAIN_PATH, STAGE_LABELS, STAGE_OWNER
 from metrics import REGISTRY
 from metrics.funnel import DIMENSIONS, STEPS
-from ui import charts, filters, store, trust
+from ui import charts, filters, meeting_views, store, trust
 from ui import format as fmt
+from ui.annotations import annotate
 from ui.export import safe_csv
 from ui.theme import TEAM_LABELS, team_badge
 
@@ -72,7 +73,8 @@ def waterfall_table(waterfall: pd.DataFrame) -> None:
 
 def trend_view(f, params) -> None:
     trend = store.metric("funnel_conversion_trend", f, **params)
-    st.plotly_chart(charts.conversion_trend_chart(trend), width="stretch", key="funnel_trend_chart")
+    events = meeting_views.chart_annotations(f, "funnel_conversion_trend")
+    st.plotly_chart(annotate(charts.conversion_trend_chart(trend), events), width="stretch", key="funnel_trend_chart")
     st.caption(define("funnel_conversion_trend"))
 
 

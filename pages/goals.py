@@ -14,7 +14,8 @@ from metrics.periods import PERIOD_TYPES, Period, parse_period
 from metrics.registry import OWNERS
 from ui import format as fmt
 from ui import goals_charts as charts
-from ui import goals_edit, identity, store
+from ui import goals_edit, identity, meeting_views, store
+from ui.annotations import annotate
 from ui.export import safe_csv
 from ui.theme import TEAM_LABELS, team_badge
 
@@ -171,7 +172,8 @@ def pick_goal(progress: pd.DataFrame, key: str, label: str = "Goal") -> pd.Serie
 def pacing_view(reading, params, progress: pd.DataFrame) -> None:
     goal = pick_goal(progress, "goals_pacing_goal")
     pacing = store.metric("goal_pacing", reading, **params, goal_id=goal["goal_id"])
-    st.plotly_chart(charts.pacing_chart(pacing, goal), width="stretch", key="goals_pacing_chart")
+    events = meeting_views.chart_annotations(reading, f"goal_pacing,{goal['metric_name']}")
+    st.plotly_chart(annotate(charts.pacing_chart(pacing, goal), events), width="stretch", key="goals_pacing_chart")
     st.caption(define("goal_pacing"))
 
 

@@ -10,8 +10,9 @@ from metrics.sla import BREACH_DIMENSIONS
 from metrics.stats import MIN_SAMPLE
 from ui import feedback_actions as actions
 from ui import feedback_charts as charts
-from ui import filters, identity, store
+from ui import filters, identity, meeting_views, store
 from ui import format as fmt
+from ui.annotations import annotate
 from ui.export import safe_csv
 from ui.theme import team_badge
 
@@ -229,8 +230,9 @@ else:
         sales_side(ledger, previous, first_touch)
     with right.container(border=True):
         marketing_side(ledger, previous)
-    st.plotly_chart(charts.ledger_trend_chart(store.metric("sla_ledger", f, grain="month")), width="stretch",
-                    key="sla_trend_chart")
+    events = meeting_views.chart_annotations(f, "sla_ledger")
+    st.plotly_chart(annotate(charts.ledger_trend_chart(store.metric("sla_ledger", f, grain="month")), events),
+                    width="stretch", key="sla_trend_chart")
     st.caption(define("sla_ledger"))
     if not pd.isna(first_touch["threshold_minutes"]):
         st.subheader("Sales side: first touch on MQLs")

@@ -1,0 +1,95 @@
+"""The Meeting page's reads and writes, and the one place that says who is acting.
+
+Reads go through ui.store's cached metric calls; a snapshot's frames never change once written, so they
+are cached on (store, snapshot) alone. Every write goes through data.meetings (permission checked,
+validated, one transaction, audited) under `current_principal()`, and clears the caches the moment it
+lands so every page shows it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from data import meetings
+from data.access import PermissionDenied, Principal
+from data.snapshots import read_frames, snapshot_row
+from metrics.filters import Filters
+from metrics.meeting import board_requests
+from ui import identity, store
+
+
+def current_principal() -> Principal | None:
+    """The signed-in principal once sign-in is wired into the router (st.session_state['principal']);
+    until then the sidebar's 'acting as' person, with their side of the house as the role."""
+    principal = st.session_state.get("principal")
+    if principal is not None:
+        return principal
+    user = identity.current()
+    return None if user is None else Principal(user.rep_id, user.name, user.side, user.rep_id)
+
+
+def live_board(f: Filters) -> dict[str, pd.DataFrame]:
+    """Every frame of the review of `f` against its previous period, through the metric cache."""
+    return {r.key: store.metric(r.metric, r.filters, **r.params) for r in board_requests(f)}
+
+
+def snapshot_board(snapshot_id: int) -> dict[str, pd.DataFrame]:
+    return _snapshot_frames(str(store.db_path()), int(snapshot_id))
+
+
+def snapshot_filters(snapshot_id: int) -> tuple[dict, Filters]:
+    """The snapshot's row, and the Filters its numbers were read under (as-of date left to today, so open
+    actions show as overdue by today's date)."""
+    row = _snapshot_row(str(store.db_path()), int(snapshot_id))
+    dims = json.loads(row["filters_json"])
+    return row, Filters(row["period_start"], row["period_end"], **{k: tuple(v) for k, v in dims.items()})
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _snapshot_frames(path: str, snapshot_id: int) -> dict[str, pd.DataFrame]:
+    cur = store.connection(path).cursor()
+    try:
+        return read_frames(cur, snapshot_id)
+    finally:
+        cur.close()
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _snapshot_row(path: str, snapshot_id: int) -> dict:
+    cur = store.connection(path).cursor()
+    try:
+        return snapshot_row(cur, snapshot_id)
+    finally:
+        cur.close()
+
+
+def chart_annotations(f: Filters, metrics: str = "") -> pd.DataFrame:
+    """The events to mark on a time-series chart of `metrics` (comma-separated names) over f's dates."""
+    return store.metric("chart_annotations", f, metrics=metrics)
+
+
+def write(action: Callable[..., Any], *args, **kwargs) -> tuple[Any, str | None]:
+    """Run one data.meetings write as the current principal: (its result, None), or (None, why it was refused)."""
+    cur = store.connection(str(store.db_path())).cursor()
+    try:
+        result = action(cur, current_principal(), *args, **kwargs)
+    except (meetings.MeetingError, PermissionDenied) as exc:
+        return None, str(exc)
+    finally:
+        cur.close()
+    store.clear_caches()
+    return result, None
+
+
+def freeze(title: str, f: Filters, board: dict[str, pd.DataFrame]) -> tuple[int | None, str | None]:
+    return write(meetings.freeze, title, f, board)
+
+
+def default_title(f: Filters, today: date | None = None) -> str:
+    return f"Joint review {(today or datetime.now().date()):%d %b %Y} ({f.start:%d %b} – {f.end:%d %b %Y})"
