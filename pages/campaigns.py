@@ -5,8 +5,9 @@ import streamlit as st
 
 from metrics import REGISTRY
 from metrics.attribution import DEFAULT_MODEL, MAX_LOOKBACK_DAYS, MODELS, model_label
-from ui import filters, roi_charts, store
+from ui import filters, meeting_views, roi_charts, store
 from ui import format as fmt
+from ui.annotations import annotate
 from ui.export import safe_csv
 from ui.theme import team_badge
 
@@ -212,10 +213,11 @@ def path_view(f, params: dict, deals: pd.DataFrame, milestone: str) -> None:
     deal = st.selectbox("Opportunity", list(labels), format_func=labels.get, key="campaigns_deal")
     path = store.metric("attribution_path", f, opportunity_id=deal, milestone=milestone, **params)
     st.plotly_chart(roi_charts.path_chart(path), width="stretch", key="campaigns_path_chart")
-    shown = pd.DataFrame({"#": path["touch_number"], "Touched at": path["touched_at"], "Channel": path["channel"],
-                          "Campaign": path["campaign_name"], "Content": path["content_asset"].fillna("–"),
-                          "Touch type": path["touch_type"], "Roles": path["roles"], "Credit": path["credit"],
-                          "Share": path["share"], "Status": path["status"], "Touchpoint id": path["touchpoint_id"]})
+    shown = pd.DataFrame({"#": path["touch_number"], "Touched at": path["touched_at"],
+                          "Campaign": path["campaign_name"], "Roles": path["roles"], "Credit": path["credit"],
+                          "Share": path["share"], "Status": path["status"], "Channel": path["channel"],
+                          "Content": path["content_asset"].fillna("–"), "Touch type": path["touch_type"],
+                          "Touchpoint id": path["touchpoint_id"]})
     st.dataframe(shown, hide_index=True, width="stretch", key="campaigns_path_table",
                  column_config={"Credit": st.column_config.NumberColumn(format="dollar"),
                                 "Share": st.column_config.NumberColumn(format="percent")})
@@ -286,8 +288,9 @@ def trend_view(f, params: dict) -> None:
         st.info("No spend, pipeline or revenue in this date range.")
         return
     channel = st.selectbox("Channel", [ALL] + sorted(trend["channel"].unique()), key="campaigns_trend_channel")
-    st.plotly_chart(roi_charts.spend_trend_chart(trend, None if channel == ALL else channel), width="stretch",
-                    key="campaigns_trend_chart")
+    events = meeting_views.chart_annotations(f, "roi_trend")
+    st.plotly_chart(annotate(roi_charts.spend_trend_chart(trend, None if channel == ALL else channel), events),
+                    width="stretch", key="campaigns_trend_chart")
     download(trend, "spend_pipeline_revenue_by_month", "campaigns_trend_csv")
     st.caption(define("roi_trend"))
 
