@@ -197,3 +197,21 @@ def test_a_missing_required_column_rejects_the_file(con):
     assert problem["file"] == "leads.csv" and "column 'created' not found" in problem["reason"]
     with pytest.raises(ImportRejected, match="cannot be read as a whole"):
         load(con, plan, "quarantine", "test")
+
+
+def test_a_conflicting_write_in_the_same_moment_loads_nothing(con, monkeypatch):
+    plan = prepare(con.cursor(), SPEC, files())
+    log = write_module._log
+
+    def someone_else_writes_first(cur, *args):
+        # Another cursor of the app's connection (another user's feedback, another import) commits L1
+        # while this load's transaction is still open.
+        con.cursor().execute("insert into leads (lead_id, created_at, source_system) "
+                             "values ('mini:L1', '2026-01-05', 'elsewhere')")
+        return log(cur, *args)
+
+    monkeypatch.setattr(write_module, "_log", someone_else_writes_first)
+    with pytest.raises(ImportRejected, match="another change was written at the same moment"):
+        load(con, plan, "strict", "test")
+    assert con.execute("select lead_id, source_system from leads").fetchall() == [("mini:L1", "elsewhere")]
+    assert one(con, "select count(*) from data_loads") == 0

@@ -9,6 +9,7 @@ counts per table and the rows it kept out of the store.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 
@@ -73,15 +74,21 @@ def load(con: duckdb.DuckDBPyConnection, plan: ImportPlan, mode: str = "strict",
             load_id = _log(cur, plan, mode, loaded_by, counts, quarantined)
             cur.execute("commit")
         except duckdb.TransactionException as exc:
-            cur.execute("rollback")
+            _rollback(cur)
             raise ImportRejected(f"Nothing was loaded: another change was written at the same moment ({exc}). "
                                  "Load again.") from exc
         except BaseException:
-            cur.execute("rollback")
+            _rollback(cur)
             raise
     finally:
         cur.close()
     return LoadResult(load_id, counts, quarantined, time.perf_counter() - started)
+
+
+def _rollback(cur) -> None:
+    """Roll back, unless DuckDB already did (a commit that fails ends its transaction itself)."""
+    with contextlib.suppress(duckdb.TransactionException):
+        cur.execute("rollback")
 
 
 def preview_counts(cur, plan: ImportPlan) -> pd.DataFrame:
