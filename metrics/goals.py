@@ -31,8 +31,8 @@ from datetime import date, timedelta
 import pandas as pd
 
 from data.stages import ALL_STAGES, MAIN_PATH, STAGE_LABELS, STAGE_OWNER
+from metrics import funnel  # noqa: F401  (keeps the registry's order: funnel metrics before the KPIs)
 from metrics.filters import Filters
-from metrics.funnel import funnel_stage_volume
 from metrics.kpis import KPIS
 from metrics.periods import PERIOD_TYPES, Period, parse_period
 from metrics.registry import REGISTRY, Metric, Param, metric
@@ -628,6 +628,16 @@ def goal_revenue_sources(cur, f: Filters, period_type: str = "quarter", period: 
 
 # --- reverse funnel -----------------------------------------------------------------------------
 
+# Main-path stage -> the KPI counting the records that entered it in a date range (leads, MQLs, SALs, SQLs,
+# opportunities created, won deals): the period-basis stage volumes, one cheap count each.
+STAGE_COUNTS = {drill_stages(spec.name)[0]: spec.name for spec in KPIS
+                if spec.format == "count" and drill_stages(spec.name) and drill_stages(spec.name)[0] in MAIN_PATH}
+
+
+def _stage_entries(cur, f: Filters) -> dict[str, int]:
+    return {stage: int(kpi_value(cur, STAGE_COUNTS[stage], f)[0]) for stage in MAIN_PATH}
+
+
 @metric(
     name="goal_reverse_funnel",
     label="Reverse funnel",
@@ -658,7 +668,7 @@ def goal_reverse_funnel(cur, f: Filters, period_type: str = "quarter", period: s
         goal = goal[(goal["metric_name"] == "won_revenue") & (goal["scope_type"] == "all")]
         target = float(goal["target"].iloc[0]) if len(goal) else math.nan
     trailing = Filters(as_of - timedelta(days=trailing_days - 1), as_of, as_of=as_of)
-    history = funnel_stage_volume(cur, trailing, basis="period").set_index("stage")["volume"]
+    history = _stage_entries(cur, trailing)
     rates = [_ratio(float(history[b]), float(history[a])) for a, b in zip(MAIN_PATH[:-1], MAIN_PATH[1:])]
     deal_size = kpi_value(cur, "average_deal_size", trailing)[0]
     needed = required_volumes(target, deal_size, rates)
@@ -666,8 +676,7 @@ def goal_reverse_funnel(cur, f: Filters, period_type: str = "quarter", period: s
     period_deal_size = math.nan
     if elapsed:
         window = goal_filters(chosen, "all", None, as_of)
-        so_far = funnel_stage_volume(cur, window, basis="period")
-        actual = so_far.set_index("stage")["volume"].reindex(list(MAIN_PATH)).astype(float).tolist()
+        actual = [float(_stage_entries(cur, window)[s]) for s in MAIN_PATH]
         period_deal_size = kpi_value(cur, "average_deal_size", window)[0]
     else:
         actual = [math.nan] * len(MAIN_PATH)

@@ -370,6 +370,12 @@ def test_reverse_funnel_against_the_fixture(goals_cur):
     assert default["target"].iloc[0] == 28000 and default["required"].iloc[-1] == pytest.approx(4)
 
 
+def test_stage_entries_come_from_the_count_kpis():
+    # The reverse funnel's period-basis stage volumes are the KPIs that count entries into each stage.
+    assert g.STAGE_COUNTS == {"lead": "leads", "mql": "mqls", "sal": "sals", "sql": "sqls",
+                              "opportunity": "opportunities_created", "won": "won_deals"}
+
+
 def test_drill_stages_follow_each_kpis_date_column():
     assert g.drill_stages("leads") == ("lead",)
     assert g.drill_stages("pipeline_created") == ("opportunity",)
