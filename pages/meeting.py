@@ -321,7 +321,7 @@ def annotation_form(current: pd.Series | None, f) -> None:
 def export_view(info: brief.BriefInfo, board: dict[str, pd.DataFrame], actions: pd.DataFrame,
                 notes: pd.DataFrame, stem: str) -> None:
     st.subheader("Export")
-    tables = brief.brief_tables(board, actions, notes)
+    tables = brief.csv_tables(board, actions, notes)
     brief_col, zip_col, one_col = st.columns(3)
     brief_col.download_button("Download the one-page brief (HTML)", icon=":material/description:",
                               data=lambda: brief.brief_html(info, board, actions, notes).encode("utf-8"),
@@ -356,7 +356,8 @@ st.caption("The joint sales-marketing review: shared goals, the funnel, the SLA 
            "meeting and the next one can compare.")
 show_flash()
 snapshots = store.metric("meeting_snapshots", sidebar)
-mode = st.segmented_control("View", list(MODES), default="Live", key="meeting_mode") or "Live"
+st.session_state.setdefault("meeting_mode", "Live")  # set here, not as a default: a freeze switches it
+mode = st.segmented_control("View", list(MODES), key="meeting_mode") or "Live"
 
 if mode == "Live":
     choice = st.selectbox("Period", list(PERIOD_CHOICES), key="meeting_period", format_func=PERIOD_CHOICES.get)
@@ -428,7 +429,7 @@ else:
     deltas = store.metric("meeting_kpi_deltas", sidebar, snapshot_id=int(later), compare_to=int(earlier))
     st.subheader("What changed between the two readings", help=define("meeting_kpi_deltas"))
     team_tiles(deltas)
-    st.plotly_chart(meeting_charts.kpi_change_chart(deltas), width="stretch", key="meeting_compare_chart")
+    st.plotly_chart(meeting_charts.kpi_change_chart(deltas), width="stretch", key="meeting_compare_kpi_chart")
     st.subheader("Who moved it", help=define("meeting_kpi_contributors"))
     with st.columns(2)[0]:
         contributors_view(lambda dimension: store.metric("meeting_kpi_contributors", sidebar, dimension=dimension,

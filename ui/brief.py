@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
-from metrics.meeting import DIMENSION_LABELS, top_contributors
+from metrics.meeting import DIMENSION_LABELS, KPI_BY_NAME, top_contributors
 from metrics.registry import REGISTRY
 from ui.export import safe_csv
 from ui.meeting_charts import change_text, contributors_chart, themes_chart, value_text
@@ -78,7 +78,11 @@ def figure_png(fig: go.Figure, width: int = 1000) -> bytes:
 
 
 def _image(fig: go.Figure, alt: str, width: int) -> str:
-    data = base64.b64encode(figure_png(fig, width)).decode()
+    """The chart as an embedded PNG; without a browser to draw it, a note saying so (the tables still stand)."""
+    try:
+        data = base64.b64encode(figure_png(fig, width)).decode()
+    except BriefError as exc:
+        return f'<p class="note">Chart "{html.escape(alt)}" not drawn: {html.escape(str(exc))}</p>'
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
 
@@ -207,6 +211,19 @@ def brief_tables(board: dict[str, pd.DataFrame], actions: pd.DataFrame,
     return tables
 
 
+def csv_tables(board: dict[str, pd.DataFrame], actions: pd.DataFrame,
+               annotations: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The numbers behind every table of the brief, unformatted, by file name: the board's frames as the metrics
+    returned them (the KPI changes carry each KPI's definition), the decisions and actions, the annotations."""
+    names = {"kpi_deltas": "kpi_changes", "goals": "goals", "funnel": "funnel", "funnel_previous": "funnel_previous",
+             "sla": "sla_ledger", "sla_previous": "sla_ledger_previous", "themes": "feedback_themes",
+             "themes_previous": "feedback_themes_previous", "roi": "acquisition_cost", "campaigns": "campaigns"}
+    tables = {names[key]: board[key] for key in names}
+    for dimension in DIMENSION_LABELS:
+        tables[f"contributors_by_{dimension}"] = board[f"contributors_{dimension}"]
+    return {**tables, "decisions_and_actions": actions, "annotations": annotations}
+
+
 def tables_zip(tables: dict[str, pd.DataFrame]) -> bytes:
     """One formula-safe CSV per table in a ZIP."""
     buffer = io.BytesIO()
@@ -265,6 +282,15 @@ def _section(title: str, body: str) -> str:
     return f"<section><h2>{html.escape(title)}</h2>{body}</section>"
 
 
+def biggest_mover(deltas: pd.DataFrame) -> str:
+    """The additive KPI whose relative change was largest either way (won revenue when none moved): the one
+    the brief splits by campaign."""
+    moved = deltas[deltas["has_contributors"] & deltas["change_pct"].notna() & (deltas["change"] != 0)]
+    if moved.empty:
+        return "won_revenue"
+    return str(moved.loc[moved["change_pct"].abs().idxmax(), "kpi"])
+
+
 def _print(fig: go.Figure, title: str, height: int = 250) -> go.Figure:
     """A half-page chart for paper: a short title, larger type, a fixed height so the brief fits one page."""
     fig.update_layout(title={"text": title, "font": {"size": 15}}, font={"size": 15}, margin={"t": 60},
@@ -277,11 +303,13 @@ def brief_html(info: BriefInfo, board: dict[str, pd.DataFrame], actions: pd.Data
     """The brief as one self-contained HTML page: the board's frames (metrics.meeting.board_requests), the
     meeting's decisions and actions (meeting_actions) and the period's annotations (chart_annotations)."""
     tables = brief_tables(board, actions, annotations)
-    movers = top_contributors(board["contributors_campaign"], "won_revenue", 5)
+    headline = biggest_mover(board["kpi_deltas"])
+    movers = top_contributors(board["contributors_campaign"], headline, 5)
     kpis = tables["kpi_changes"].drop(columns=["Relative", "Source metric"])
     worse = board["kpi_deltas"]["is_better"].eq(False).fillna(False)
-    who = _image(_print(contributors_chart(movers, DIMENSION_LABELS["campaign"]), "Won revenue: change by campaign"),
-                 "Won revenue change by campaign", _COLUMN_PX) if not movers.empty else ""
+    title = f"{KPI_BY_NAME[headline].shown_label}: change by campaign"
+    who = _image(_print(contributors_chart(movers, DIMENSION_LABELS["campaign"]), title), title, _COLUMN_PX) \
+        if not movers.empty else ""
     themes = _image(_print(themes_chart(board["themes"], board["themes_previous"],
                                         REGISTRY["rejection_reason_mix"].owner, top=5), "Rejected MQLs by reason"),
                     "Sales' top rejection reasons", _COLUMN_PX)
