@@ -38,6 +38,7 @@ class LoadResult:
     counts: pd.DataFrame  # COUNT_COLUMNS, one row per table
     quarantined_rows: int
     seconds: float
+    steps: dict[str, float]  # seconds spent writing the tables, rebuilding the marts, committing
 
 
 def check_loadable(plan: ImportPlan, mode: str) -> None:
@@ -62,17 +63,21 @@ def load(con: duckdb.DuckDBPyConnection, plan: ImportPlan, mode: str = "strict",
     """Write `plan` in one transaction on a cursor of `con`; on any failure roll back and re-raise."""
     check_loadable(plan, mode)
     started = time.perf_counter()
+    steps = {}
     cur = con.cursor()
     try:
         cur.execute("begin transaction")
         try:
             counts = _write_tables(cur, plan)
+            quarantined = plan.bad_rows if mode == "quarantine" else 0
+            load_id = _log(cur, plan, mode, loaded_by, counts, quarantined)
+            steps["tables"] = time.perf_counter() - started
             if _changed(counts):  # inside the transaction: readers never see data without its mart
                 for path in marts.mart_files():
                     cur.execute(path.read_text())
-            quarantined = plan.bad_rows if mode == "quarantine" else 0
-            load_id = _log(cur, plan, mode, loaded_by, counts, quarantined)
+            steps["marts"] = time.perf_counter() - started - steps["tables"]
             cur.execute("commit")
+            steps["commit"] = time.perf_counter() - started - steps["tables"] - steps["marts"]
         except duckdb.TransactionException as exc:
             _rollback(cur)
             raise ImportRejected(f"Nothing was loaded: another change was written at the same moment ({exc}). "
@@ -82,7 +87,7 @@ def load(con: duckdb.DuckDBPyConnection, plan: ImportPlan, mode: str = "strict",
             raise
     finally:
         cur.close()
-    return LoadResult(load_id, counts, quarantined, time.perf_counter() - started)
+    return LoadResult(load_id, counts, quarantined, time.perf_counter() - started, steps)
 
 
 def _rollback(cur) -> None:
