@@ -1,5 +1,5 @@
 """Sign-in without Streamlit: the local users file, password hashes, the failed-sign-in limiter and
-signed session tokens. ui/auth.py draws the screens; this module decides.
+signed session tokens. The sign-in screens (next step of the roles issue) call these; this module decides.
 
 The users file (TOML) holds one table per user; passwords only as argon2id hashes (salted by argon2):
 

@@ -97,33 +97,9 @@ def _people(path: str) -> list:
     return [User(*row) for row in rows]
 
 
-def is_demo_store() -> bool:
-    """True when everything in the store came from the demo generator (open demo mode's default)."""
-    return _is_demo_store(str(db_path()))
-
-
-@st.cache_data(ttl=600, show_spinner=False)
-def _is_demo_store(path: str) -> bool:
-    cur = connection(path).cursor()
-    try:
-        sources = {row[0] for row in cur.execute("select distinct source_system from data_loads").fetchall()}
-    finally:
-        cur.close()
-    return sources == {"demo"}
-
-
-def demo_principals() -> list:
-    """Open demo mode's cast: a demo admin, then every rep with their side's role."""
-    from data.access import Principal
-
-    admin = Principal("demo-admin", "Demo admin", "admin")
-    return [admin] + [Principal(p.rep_id, f"{p.name} · {p.team_name}", p.side, p.rep_id) for p in people()]
-
-
 def clear_caches() -> None:
     """Call the moment data changes (an import, a feedback entry, a goal edit)."""
     _metric.clear()
     _options.clear()
     _bounds.clear()
     _people.clear()
-    _is_demo_store.clear()
