@@ -63,8 +63,6 @@ def reason_labels(active_only: bool) -> dict[str, str]:
 
 # --- sales gives feedback -----------------------------------------------------------------------
 
-
-
 def verdict_form(user: identity.User) -> None:
     queue = actions.read(feedback.verdict_queue, user.rep_id)
     leads = {row.lead_id: f"{row.lead_id} · {row.campaign_name} · MQL {row.mql_at:%d %b %H:%M} · {row.sdr_rep_name}"
