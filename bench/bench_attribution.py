@@ -13,6 +13,7 @@ Prints plain-text tables and one PASS/FAIL line per target; exits 1 if any targe
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -43,24 +44,30 @@ def table(headers: list[str], rows: list[list]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def timed(con, fn, runs: int) -> list[float]:
-    """One warm-up, then `runs` calls, each on a fresh cursor; milliseconds."""
-    samples = []
+def timed(con, fn, runs: int) -> tuple[list[float], list[float]]:
+    """One warm-up, then `runs` calls, each on a fresh cursor: (wall ms, process CPU ms over all threads).
+
+    On a shared machine wall time also counts other processes' turns on the cores; the CPU the query
+    itself burned is a ceiling on its wall time when it has the cores to itself."""
+    wall, cpu = [], []
     for i in range(runs + 1):
         cur = con.cursor()
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         fn(cur)
-        elapsed = (time.perf_counter() - started) * 1000
+        elapsed, elapsed_cpu = (time.perf_counter() - started) * 1000, (time.process_time() - started_cpu) * 1000
         cur.close()
         if i:
-            samples.append(elapsed)
-    return samples
+            wall.append(elapsed)
+            cpu.append(elapsed_cpu)
+    return wall, cpu
 
 
-def row(name: str, variant: str, samples: list[float], target: float | None) -> list:
-    median = statistics.median(samples)
-    verdict = "-" if target is None else ("PASS" if median < target else "FAIL")
-    return [name, variant, f"{median:.1f}", f"{min(samples):.1f}", f"{max(samples):.1f}",
+def row(name: str, variant: str, samples: tuple[list[float], list[float]], target: float | None) -> list:
+    wall, cpu = samples
+    median, cpu_median = statistics.median(wall), statistics.median(cpu)
+    verdict = "-" if target is None else ("PASS" if median < target else
+                                          "FAIL (cpu PASS)" if cpu_median < target else "FAIL")
+    return [name, variant, f"{median:.1f}", f"{min(wall):.1f}", f"{max(wall):.1f}", f"{cpu_median:.1f}",
             f"{target:.0f}" if target else "-", verdict]
 
 
@@ -103,6 +110,7 @@ def main() -> int:
     parser.add_argument("--leads", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=9)
     args = parser.parse_args()
+    load_at_start = os.getloadavg()[0]
     path = ensure_store(args)
     con = db.open_store(path)
     first, last = data_bounds(con.cursor())
@@ -115,7 +123,7 @@ def main() -> int:
     for name, f in windows.items():
         print(f"  {name}: {f.start} .. {f.end}")
 
-    rows, failures = [], []
+    rows = []
     for variant, f in windows.items():
         for milestone in attribution.MILESTONES:
             for model in attribution.MODELS:
@@ -126,9 +134,8 @@ def main() -> int:
                 cur, f, milestone=s), args.runs)
             rows.append(row("attribution_comparison (7 models)", f"{variant}, {milestone}", samples,
                             COMPARISON_TARGET_MS))
-    failures += [r for r in rows if r[-1] == "FAIL"]
     print("\n1. Attribution (per campaign)\n" + "=" * 29)
-    print(table(["what", "variant", "median ms", "min ms", "max ms", "target ms", "result"], rows))
+    print(table(["what", "variant", "median ms", "min ms", "max ms", "cpu ms", "target ms", "result"], rows))
 
     page_rows = []
     f = windows["default"]
@@ -140,7 +147,7 @@ def main() -> int:
     samples = timed(con, lambda cur: metrics.get("campaign_roi")(cur, segment), args.runs)
     page_rows.append(row("campaign_roi", "default + Enterprise", samples, None))
     print("\n2. The page's other metrics (reference)\n" + "=" * 39)
-    print(table(["what", "variant", "median ms", "min ms", "max ms", "target ms", "result"], page_rows))
+    print(table(["what", "variant", "median ms", "min ms", "max ms", "cpu ms", "target ms", "result"], page_rows))
 
     print("\n3. Credits add up to each deal's amount, every model, whole history\n" + "=" * 67)
     started = time.perf_counter()
@@ -151,12 +158,16 @@ def main() -> int:
     wrong = sum(int(r[4].replace(",", "")) for r in sums)
     con.close()
 
-    print("\nTargets")
+    print(f"\nTargets (load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; at the start "
+          f"{load_at_start:.1f})")
     worst_model = max(float(r[2]) for r in rows if r[0].startswith("attribution_credit"))
     worst_comparison = max(float(r[2]) for r in rows if r[0].startswith("attribution_comparison"))
-    verdicts = [("any model < 250 ms median", worst_model < MODEL_TARGET_MS, f"slowest median {worst_model:.1f} ms"),
+    cpu_model = max(float(r[5]) for r in rows if r[0].startswith("attribution_credit"))
+    cpu_comparison = max(float(r[5]) for r in rows if r[0].startswith("attribution_comparison"))
+    verdicts = [("any model < 250 ms median", worst_model < MODEL_TARGET_MS,
+                 f"slowest median {worst_model:.1f} ms wall, {cpu_model:.1f} ms CPU"),
                 ("model comparison < 500 ms median", worst_comparison < COMPARISON_TARGET_MS,
-                 f"slowest median {worst_comparison:.1f} ms"),
+                 f"slowest median {worst_comparison:.1f} ms wall, {cpu_comparison:.1f} ms CPU"),
                 ("credits sum to every deal's amount", wrong == 0, f"{wrong} deals off")]
     for name, ok, detail in verdicts:
         print(f"{'PASS' if ok else 'FAIL'}  {name}: {detail}")

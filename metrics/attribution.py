@@ -194,17 +194,17 @@ def _path_ctes(f: Filters, milestone: str, models: tuple[str, ...], lookback_day
     # Work only the chosen models need: decay weights, and which key sits at the conversion anchors.
     weight = (f"pow(2.0, -epoch(t.{column} - t.touched_at) / 86400.0 / ?)" if any(MODELS[m].decay for m in models)
               else "0.0 * ?")
-    key_lc = ("arg_max(source_key, touch_number) filter (where touched_at <= lead_converted_at)"
+    key_lc = ("arg_max(source_key, touch_number) filter (where is_by_conversion)"
               if "lead_conversion" in roles else "null")
-    key_oc = ("arg_max(source_key, touch_number) filter (where touched_at <= opportunity_created_at)"
+    key_oc = ("arg_max(source_key, touch_number) filter (where is_by_creation)"
               if "opportunity_creation" in roles else "null")
+    # The path carries numbers and flags only: it is materialised once and read twice.
     sql = f"""
 with
 
 path as (
     select
-        t.deal_key, t.amount_cents, t.{column} as milestone_at, t.touchpoint_id, t.touch_number, t.touched_at,
-        t.{key} as source_key, t.lead_converted_at, t.opportunity_created_at,
+        t.deal_key, t.touchpoint_id, t.touch_number, t.{key} as source_key, t.is_by_conversion, t.is_by_creation,
         {weight} as decay_weight
     from mart_opportunity_touches as t
     where {scope} and t.touched_at <= t.{column} and t.touched_at >= t.{column} - to_days(?::integer)
@@ -213,12 +213,10 @@ path as (
 deal_facts as (
     select
         deal_key,
-        any_value(amount_cents) as amount_cents,
-        any_value(milestone_at) as milestone_at,
         min(touch_number) - 1 as offset_in_lead_path,
         count(*) as n,
-        count(*) filter (where touched_at <= lead_converted_at) as lc_count,
-        count(*) filter (where touched_at <= opportunity_created_at) as oc_count,
+        count(*) filter (where is_by_conversion) as lc_count,
+        count(*) filter (where is_by_creation) as oc_count,
         arg_min(source_key, touch_number) as key_first,
         arg_max(source_key, touch_number) as key_close,
         {key_lc} as key_lc_raw,
@@ -236,7 +234,10 @@ deals as (
         greatest(1, oc_count) as oc,
         coalesce(key_lc_raw, key_first) as key_lc,
         coalesce(key_oc_raw, key_first) as key_oc{''.join(f",{chr(10)}        {c}" for c in credits)}
-    from deal_facts
+    from (
+        select f.*, o.amount_cents, o.{column} as milestone_at
+        from deal_facts as f inner join mart_opportunities as o using (deal_key)
+    )
 )
 """
     return sql, [float(half_life_days)] + scope_params + [int(lookback_days)]

@@ -31,7 +31,10 @@ touches as (
         coalesce(c.campaign_name, '(no campaign)') as campaign_name,
         coalesce(c.channel, t.channel) as channel,
         t.touch_type,
-        t.content_asset
+        t.content_asset,
+        -- Where the touch sits against the lead's conversion and the opportunity's creation: the anchors.
+        t.touched_at <= o.lead_converted_at as is_by_conversion,
+        t.touched_at <= o.opportunity_created_at as is_by_creation
     from mart_opportunities as o
     inner join touchpoints as t on t.lead_id = o.lead_id and (o.closed_at is null or t.touched_at <= o.closed_at)
     left join campaigns as c on c.campaign_id = t.campaign_id
