@@ -68,6 +68,8 @@ def figure_png(fig: go.Figure, width: int = 1000) -> bytes:
     import kaleido
 
     height = int(fig.layout.height or 400)
+    # Streamlit makes its own Plotly template the process default; the brief is drawn the same everywhere.
+    fig.update_layout(template="plotly_white")
     try:
         return kaleido.calc_fig_sync(fig.to_dict(), opts={"format": "png", "width": width, "height": height,
                                                           "scale": 2})
@@ -295,6 +297,7 @@ def _print(fig: go.Figure, title: str, height: int = 250) -> go.Figure:
     """A half-page chart for paper: a short title, larger type, a fixed height so the brief fits one page."""
     fig.update_layout(title={"text": title, "font": {"size": 15}}, font={"size": 15}, margin={"t": 60},
                       height=height)
+    fig.update_xaxes(automargin=True)
     return fig
 
 

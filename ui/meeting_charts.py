@@ -118,7 +118,8 @@ def contributors_chart(rows: pd.DataFrame, dimension_label: str) -> go.Figure:
                     for c, p, v in zip(rows["change"], rows["previous_value"], rows["value"])],
         hovertemplate="%{customdata}<extra></extra>"))
     fig.add_vline(x=0, line={"color": INK, "width": 1})
-    fig.update_xaxes(gridcolor=GRID, title=f"change in {label.lower()}", tickformat="~s", zeroline=False)
+    named = label if label[:2].isupper() else label[:1].lower() + label[1:]  # "SALs", "won revenue"
+    fig.update_xaxes(gridcolor=GRID, title=f"change in {named}", tickformat="~s", zeroline=False)
     fig.update_yaxes(title=None, automargin=True)
     return _layout(fig, max(240, 34 * len(rows) + 120), f"{label}: who moved it, by {dimension_label.lower()}")
 
