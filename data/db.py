@@ -60,7 +60,7 @@ def open_store(path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
     con = connect(path)
     try:
         schema.migrate(con)
-        if not marts.marts_exist(con):
+        if not marts.marts_current(con):
             marts.refresh(con)
     except duckdb.Error as exc:
         con.close()

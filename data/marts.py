@@ -5,6 +5,7 @@ Each mart is one SQL file in data/marts/ whose header states its grain. Metrics 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -25,12 +26,28 @@ def marts_exist(con: duckdb.DuckDBPyConnection) -> bool:
     return names <= found
 
 
+def _fingerprints() -> dict[str, str]:
+    return {path.stem: hashlib.sha256(path.read_bytes()).hexdigest() for path in mart_files()}
+
+
+def marts_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when every mart exists and was built by the SQL now in data/marts/ (a store built by an
+    older version of Tandem gets its marts rebuilt on open)."""
+    if not marts_exist(con):
+        return False
+    con.execute("create table if not exists mart_builds (mart_name varchar primary key, sql_sha256 varchar)")
+    built = dict(con.execute("select mart_name, sql_sha256 from mart_builds").fetchall())
+    return all(built.get(name) == digest for name, digest in _fingerprints().items())
+
+
 def refresh(con: duckdb.DuckDBPyConnection) -> None:
     """Rebuild every mart in one transaction, so readers never see a half-built one."""
     con.execute("begin transaction")
     try:
         for path in mart_files():
             con.execute(path.read_text())
+        con.execute("create or replace table mart_builds (mart_name varchar primary key, sql_sha256 varchar)")
+        con.executemany("insert into mart_builds values (?, ?)", list(_fingerprints().items()))
         con.execute("commit")
     except Exception:
         con.execute("rollback")

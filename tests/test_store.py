@@ -297,3 +297,21 @@ def test_real_marts_rebuild_from_raw_tables(tmp_path):
         assert rows == [("L1", "2026-01-05", "lead")]
     finally:
         con.close()
+
+
+def test_marts_built_by_older_sql_are_rebuilt_on_open(tmp_path, monkeypatch):
+    from data import db as store_db
+    from data import marts as store_marts
+
+    path = tmp_path / "old_marts.duckdb"
+    store_db.open_store(path).close()
+    con = store_db.connect(path)
+    assert store_marts.marts_current(con)
+    # Pretend the lead funnel mart was built by another version of its SQL.
+    con.execute("update mart_builds set sql_sha256 = 'older' where mart_name = 'mart_lead_funnel'")
+    assert not store_marts.marts_current(con)
+    con.close()
+    store_db.open_store(path).close()
+    con = store_db.connect(path)
+    assert store_marts.marts_current(con)
+    con.close()
