@@ -382,7 +382,9 @@ def _stored_real_leads(cur, opportunity_ids: pd.Series) -> dict[str, str]:
 
 
 def _synthetic_leads(opps: pd.DataFrame, system: str) -> pd.DataFrame:
-    lonely = opps[opps["lead_id"].isna()]
+    """A lead for every opportunity without one (see the module docstring); `opps` then names it."""
+    missing = opps["lead_id"].isna()
+    lonely = opps[missing]
     source_id = SYNTHETIC_PREFIX + lonely["source_id"].astype("str")
     out = pd.DataFrame({
         "lead_id": system + ":" + source_id,
@@ -393,7 +395,7 @@ def _synthetic_leads(opps: pd.DataFrame, system: str) -> pd.DataFrame:
         "owner_rep_id": _column(lonely, "owner_rep_id"),
         "source_system": system, "source_id": source_id, "is_synthetic": True,
     })
-    opps.loc[lonely.index, "lead_id"] = out["lead_id"]
+    opps["lead_id"] = opps["lead_id"].mask(missing, out["lead_id"])
     return out.reset_index(drop=True)
 
 
@@ -489,25 +491,31 @@ EVENT_COLUMNS = {"lead_id": "str", "stage": "str", "entered_at": "datetime64[us]
 def _dedupe_events(cur, events: pd.DataFrame) -> pd.DataFrame:
     """One entry per lead for 'lead' and per opportunity for opportunity/won/lost (the earliest); an
     estimated entry only when the lead has no dated one for that stage; other dated entries once per time.
-    In DuckDB: millions of entries take a fraction of what pandas needs."""
-    cur.register("import_events", pa.Table.from_pandas(events[list(EVENT_COLUMNS)].astype(EVENT_COLUMNS),
-                                                       preserve_index=False))
+    DuckDB picks the row to keep per group (ordering on one integer); pandas then takes those rows."""
+    events = _without_redundant_estimates(events[list(EVENT_COLUMNS)].astype(EVENT_COLUMNS))
+    keys = pa.Table.from_pandas(events[["lead_id", "stage", "opportunity_id", "entered_at", "is_estimated"]],
+                                preserve_index=False).append_column("rn", pa.array(np.arange(len(events))))
+    cur.register("import_events", keys)
     once = ", ".join(f"'{s}'" for s in _ONCE_PER_RECORD)
-    source = "import_events"
-    if events["is_estimated"].any():
-        source = ("(select * from import_events as e where not (e.is_estimated and exists (select 1 from "
-                  "import_events as d where not d.is_estimated and d.lead_id = e.lead_id and d.stage = e.stage)))")
-    # The earliest dated entry of each group wins; an estimated one only where no dated one exists.
-    first = "(is_estimated, entered_at)"
-    deduped = cur.sql(
-        f"select lead_id, stage, min_by(entered_at, {first}) as entered_at, opportunity_id, "
-        f"min_by(moved_by_rep_id, {first}) as moved_by_rep_id, any_value(source_system) as source_system, "
-        f"min_by(source_id, {first}) as source_id, min_by(is_estimated, {first}) as is_estimated "
-        f"from {source} group by lead_id, stage, opportunity_id, "
-        f"case when stage in ({once}) or is_estimated then null else entered_at end"
-    ).to_arrow_table().to_pandas()
+    # Dated before estimated, then earliest first.
+    order = f"epoch_us(entered_at) + case when is_estimated then {10**17} else 0 end"
+    kept = cur.sql(
+        f"select arg_min(rn, {order}) as rn from import_events group by lead_id, stage, opportunity_id, "
+        f"case when stage in ({once}) or is_estimated then null else entered_at end").fetchnumpy()["rn"]
     cur.unregister("import_events")
-    return deduped
+    return events.iloc[np.sort(kept)].reset_index(drop=True)
+
+
+def _without_redundant_estimates(events: pd.DataFrame) -> pd.DataFrame:
+    """Drop estimated entries for a stage the same lead has a dated entry for (estimates are usually few)."""
+    estimated = events["is_estimated"].to_numpy()
+    if not estimated.any():
+        return events.reset_index(drop=True)
+    guesses = events[estimated]
+    candidates = events[~estimated & isin(events["lead_id"], pa.array(guesses["lead_id"], pa.string()))]
+    dated = candidates[["lead_id", "stage"]].drop_duplicates()
+    redundant = guesses.reset_index().merge(dated, on=["lead_id", "stage"])["index"]
+    return events.drop(index=redundant).reset_index(drop=True)
 
 
 def _quarantine_rows(mapped: list[Mapped], problems: pd.DataFrame) -> pd.DataFrame:
