@@ -328,13 +328,14 @@ def export_view(info: brief.BriefInfo, board: dict[str, pd.DataFrame], actions: 
                               file_name=f"{stem}_brief.html", mime="text/html", on_click="ignore",
                               key="meeting_brief_download",
                               help="Every section on one printable A4 page, the charts as images.")
-    zip_col.download_button("Download every table (CSV, zip)", brief.tables_zip(tables), file_name=f"{stem}_tables.zip",
-                            mime="application/zip", on_click="ignore", key="meeting_tables_download",
-                            icon=":material/folder_zip:")
+    # Built when clicked, not on every rerun: a ZIP of every table takes a moment at a million leads.
+    zip_col.download_button("Download every table (CSV, zip)", lambda: brief.tables_zip(tables),
+                            file_name=f"{stem}_tables.zip", mime="application/zip", on_click="ignore",
+                            key="meeting_tables_download", icon=":material/folder_zip:")
     with one_col:
         name = st.selectbox("One table as CSV", list(tables), key="meeting_table_pick",
                             format_func=lambda n: n.replace("_", " ").capitalize())
-        st.download_button("Download CSV", safe_csv(tables[name]), file_name=f"{stem}_{name}.csv",
+        st.download_button("Download CSV", lambda: safe_csv(tables[name]), file_name=f"{stem}_{name}.csv",
                            mime="text/csv", on_click="ignore", key="meeting_table_download",
                            icon=":material/download:")
 
