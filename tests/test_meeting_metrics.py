@@ -170,7 +170,8 @@ def test_launches_are_annotations(cur):
     # c1 launched Jan 2 (Webinars), c2 Feb 1 (Paid Search).
     q1 = get("chart_annotations")(cur, Q1)
     assert q1[["on_date", "kind", "label"]].values.tolist() == [
-        [pd.Timestamp("2026-01-02"), "launch", "Spring webinar"], [pd.Timestamp("2026-02-01"), "launch", "Brand search"]]
+        [pd.Timestamp("2026-01-02"), "launch", "Spring webinar"],
+        [pd.Timestamp("2026-02-01"), "launch", "Brand search"]]
     assert get("chart_annotations")(cur, FEB)["label"].tolist() == ["Brand search"]
     webinars = Filters(Q1.start, Q1.end, channels=("Webinars",), as_of=Q1.as_of)
     assert get("chart_annotations")(cur, webinars)["label"].tolist() == ["Spring webinar"]

@@ -111,7 +111,8 @@ def test_open_actions_carry_into_the_next_meeting(con):
     late = meetings.record_item(cur, MAYA, ItemInput(first, "action", "Require a work e-mail on the form", "marketing",
                                                      "mk1", date(2026, 3, 6), campaign_id="c2"), at=at(2, hour=10))
     done = meetings.record_item(cur, SAM, ItemInput(first, "action", "Second SDR shift", "sales", "sdr1",
-                                                    date(2026, 3, 20), metric_name="sla_first_touch"), at=at(2, hour=10))
+                                                    date(2026, 3, 20), metric_name="sla_first_touch"),
+                                at=at(2, hour=10))
     decision = meetings.record_item(cur, MAYA, ItemInput(first, "decision", "MQL score threshold 50 -> 60", "shared",
                                                          "mk1", metric_name="mqls"), at=at(2, hour=10))
     closed_later = meetings.record_item(cur, SAM, ItemInput(first, "action", "Clean bad contact data", "sales",
@@ -139,7 +140,7 @@ def test_open_actions_carry_into_the_next_meeting(con):
     first_list = get("meeting_actions")(cur, on_9_march, snapshot_id=first)
     assert set(first_list["item_id"]) == {late, done, decision, closed_later}
     assert not first_list["is_carried_over"].any()
-    # Live, on 13 Mar: every item still open carries into the next meeting; the new one is 0 days late... not yet.
+    # Live, on 13 Mar: every item still open carries into the next meeting; the new one (due 16 Mar) is not late.
     live = get("meeting_actions")(cur, Filters(FEB.start, FEB.end, as_of=date(2026, 3, 13))).set_index("item_id")
     assert set(live.index) == {late, decision, new} and live["is_carried_over"].all()
     assert live.loc[late, "days_overdue"] == 7 and not live.loc[new, "is_overdue"]
