@@ -108,31 +108,31 @@ def uploader(page, label: str):
 def test_upload_preview_load_and_see_it_on_the_funnel(server, page, export):
     ARTIFACTS.mkdir(exist_ok=True)
     page.goto(server)
-    page.get_by_text("holds no leads yet").wait_for(timeout=30000)
+    page.get_by_text("holds no leads yet").wait_for(timeout=90000)
     page.get_by_role("link", name="Go to the Data page").click()
-    page.get_by_role("heading", name="Data", exact=True).wait_for(timeout=30000)
+    page.get_by_role("heading", name="Data", exact=True).wait_for(timeout=90000)
     page.get_by_text("No leads yet, so there is nothing to check").wait_for()
 
     page.get_by_text("Mapping file", exact=True).click()
     uploader(page, "Mapping file (TOML)").set_input_files(str(export / "mini.toml"))
-    page.get_by_text("mini.toml").wait_for(timeout=30000)
+    page.get_by_text("mini.toml").wait_for(timeout=90000)
     page.wait_for_timeout(1000)  # let the rerun the upload started finish before the next upload
     uploader(page, "Export files").set_input_files([str(export / n) for n in ("campaigns.csv", "leads.csv",
                                                                              "deals.csv")])
-    page.get_by_text("No problems found.").wait_for(timeout=30000)
+    page.get_by_text("No problems found.").wait_for(timeout=90000)
     page.get_by_text("What loading would do").wait_for()
     page.screenshot(path=str(ARTIFACTS / "data_preview.png"), full_page=True)
 
     page.get_by_role("button", name="Load into the store").click()
-    page.get_by_text("Loaded as load 1").wait_for(timeout=30000)
-    page.locator(".js-plotly-plot").first.wait_for(timeout=30000)
+    page.get_by_text("Loaded as load 1").wait_for(timeout=90000)
+    page.locator(".js-plotly-plot").first.wait_for(timeout=90000)
     # Whole store: 2 of 5 leads have neither source nor campaign (see test_import_trust.py).
     assert tile_value(page, "Leads without source or campaign") == "40.0%"
     page.screenshot(path=str(ARTIFACTS / "data_loaded.png"), full_page=True)
 
     page.goto(f"{server}/?start=2026-01-01&end=2026-02-28")
-    page.get_by_role("heading", name="Funnel").wait_for(timeout=30000)
-    page.locator(".js-plotly-plot").first.wait_for(timeout=30000)
+    page.get_by_role("heading", name="Funnel").wait_for(timeout=90000)
+    page.locator(".js-plotly-plot").first.wait_for(timeout=90000)
     assert tile_value(page, "Lead") == "5"
     page.get_by_text("Data trust, for the leads behind these numbers").wait_for()
     page.screenshot(path=str(ARTIFACTS / "funnel_trust_badge.png"))

@@ -19,7 +19,7 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 def start(monkeypatch, path: Path, query: dict | None = None) -> AppTest:
     monkeypatch.setenv("TANDEM_DB", str(path))
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=120)
     at.query_params.update(query or {})
     return at.run()
 
