@@ -40,6 +40,10 @@ def sidebar(options: dict[str, dict[str, str]], bounds: tuple[date, date]) -> Fi
 
 def current() -> Filters:
     """The filters app.py drew for this run."""
+    if "filters" not in st.session_state:
+        # On a fresh server a deep link can run a page without the router (Streamlit falls back to
+        # its pages/ folder); send the visitor through the router, which draws the filters.
+        st.switch_page("app.py")
     return st.session_state["filters"]
 
 
