@@ -106,7 +106,8 @@ def open_campaigns(page, server: str, query: str = Q1) -> None:
     page.get_by_role("heading", name="Funnel").wait_for(timeout=30000)
     page.get_by_role("link", name="Campaign ROI").click()
     page.get_by_role("heading", name="Campaign ROI").wait_for(timeout=30000)
-    page.locator(".js-plotly-plot").first.wait_for(timeout=30000)
+    # The Funnel's charts may linger hidden while this page draws: wait for a visible one.
+    page.locator(".js-plotly-plot >> visible=true").first.wait_for(timeout=60000)
 
 
 def test_model_choice_changes_roi_and_filters_change_customers(server, page):
@@ -137,6 +138,6 @@ def test_model_choice_changes_roi_and_filters_change_customers(server, page):
 def test_model_comparison_flags_disagreement(server, page):
     open_campaigns(page, server)
     page.locator('[data-testid="stButtonGroup"] button').filter(has_text="Model comparison").first.click()
-    page.get_by_text("stands furthest from the others").wait_for(timeout=20000)
-    page.locator(".js-plotly-plot").first.wait_for(timeout=20000)
+    page.get_by_text("stands furthest from the others").wait_for(timeout=60000)
+    page.locator(".js-plotly-plot >> visible=true").first.wait_for(timeout=60000)
     page.screenshot(path=str(ARTIFACTS / "campaigns_comparison.png"))
