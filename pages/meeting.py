@@ -77,6 +77,7 @@ def tile(column, row: pd.Series) -> None:
     colour = "off" if row["direction"] == 0 or pd.isna(change) or change == 0 else \
         "normal" if row["direction"] > 0 else "inverse"
     column.metric(row["label"], value_text(row["value"], unit), delta=delta, delta_color=colour,
+                  delta_arrow="off" if not pd.isna(change) and change == 0 else "auto",
                   help=f"{row['definition']} Before: {value_text(row['previous_value'], unit)}.")
 
 
