@@ -491,8 +491,8 @@ EVENT_COLUMNS = {"lead_id": "str", "stage": "str", "entered_at": "datetime64[us]
 def _dedupe_events(cur, events: pd.DataFrame) -> pd.DataFrame:
     """One entry per lead for 'lead' and per opportunity for opportunity/won/lost (the earliest); an
     estimated entry only when the lead has no dated one for that stage; other dated entries once per time.
-    DuckDB picks the row to keep per group (ordering on one integer); pandas then takes those rows."""
-    events = _without_redundant_estimates(events[list(EVENT_COLUMNS)].astype(EVENT_COLUMNS))
+    DuckDB picks the row numbers to keep (joins and groups in parallel); pandas then takes those rows once."""
+    events = events[list(EVENT_COLUMNS)].astype(EVENT_COLUMNS).reset_index(drop=True)
     keys = pa.Table.from_pandas(events[["lead_id", "stage", "opportunity_id", "entered_at", "is_estimated"]],
                                 preserve_index=False).append_column("rn", pa.array(np.arange(len(events))))
     cur.register("import_events", keys)
@@ -500,22 +500,13 @@ def _dedupe_events(cur, events: pd.DataFrame) -> pd.DataFrame:
     # Dated before estimated, then earliest first.
     order = f"epoch_us(entered_at) + case when is_estimated then {10**17} else 0 end"
     kept = cur.sql(
-        f"select arg_min(rn, {order}) as rn from import_events group by lead_id, stage, opportunity_id, "
-        f"case when stage in ({once}) or is_estimated then null else entered_at end").fetchnumpy()["rn"]
+        "with redundant as (select e.rn from import_events as e where e.is_estimated and exists (select 1 from "
+        "import_events as d where not d.is_estimated and d.lead_id = e.lead_id and d.stage = e.stage)) "
+        f"select arg_min(rn, {order}) as rn from import_events anti join redundant using (rn) "
+        f"group by lead_id, stage, opportunity_id, case when stage in ({once}) or is_estimated then null "
+        "else entered_at end").fetchnumpy()["rn"]
     cur.unregister("import_events")
-    return events.iloc[np.sort(kept)].reset_index(drop=True)
-
-
-def _without_redundant_estimates(events: pd.DataFrame) -> pd.DataFrame:
-    """Drop estimated entries for a stage the same lead has a dated entry for (estimates are usually few)."""
-    estimated = events["is_estimated"].to_numpy()
-    if not estimated.any():
-        return events.reset_index(drop=True)
-    guesses = events[estimated]
-    candidates = events[~estimated & isin(events["lead_id"], pa.array(guesses["lead_id"], pa.string()))]
-    dated = candidates[["lead_id", "stage"]].drop_duplicates()
-    redundant = guesses.reset_index().merge(dated, on=["lead_id", "stage"])["index"]
-    return events.drop(index=redundant).reset_index(drop=True)
+    return events.take(np.sort(kept)).reset_index(drop=True)
 
 
 def _quarantine_rows(mapped: list[Mapped], problems: pd.DataFrame) -> pd.DataFrame:

@@ -18,13 +18,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 DELIMITERS = (",", ";", "\t", "|")
+BLOCK_SIZE = 16 << 20  # bytes Arrow parses per thread
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -109,11 +109,11 @@ def read_table(source: SourceFile, delimiter: str | None = None, encoding: str =
     try:
         table = pacsv.read_csv(
             io.BytesIO(data),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=_breaks_inside_quotes(data),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
                                              invalid_row_handler=invalid),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
-            read_options=pacsv.ReadOptions(block_size=16 << 20),
+            read_options=pacsv.ReadOptions(block_size=BLOCK_SIZE),
         )
     except pa.ArrowInvalid as exc:
         if "UTF8" in str(exc):  # Arrow checks the text as it reads; locate the bytes for the message
@@ -122,17 +122,6 @@ def read_table(source: SourceFile, delimiter: str | None = None, encoding: str =
     if bad_rows:
         raise ReadError(_ragged(source, data, bad_rows, len(names), delimiter))
     return table.to_pandas()
-
-
-def _breaks_inside_quotes(data: bytes) -> bool:
-    """Does any line break sit inside a quoted field? Arrow reads in parallel only when told none does.
-    A break is inside quotes when an odd number of quote characters precede it (an escaped "" adds two)."""
-    raw = np.frombuffer(data, dtype=np.uint8)
-    quotes = np.flatnonzero(raw == ord('"'))
-    if not quotes.size:
-        return False
-    breaks = np.flatnonzero(raw == ord("\n"))
-    return bool((np.searchsorted(quotes, breaks) % 2).any())
 
 
 def _read_parquet(source: SourceFile) -> pd.DataFrame:
