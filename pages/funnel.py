@@ -50,9 +50,10 @@ def waterfall_table(waterfall: pd.DataFrame) -> None:
         "% of previous": waterfall["pct_of_previous"],
         "95% interval": [fmt.interval(lo, hi) for lo, hi in zip(waterfall["ci_low"], waterfall["ci_high"])],
         "% of first": waterfall["pct_of_first"],
-        "Median days in stage": waterfall["median_days"],
-        "p90 days": waterfall["p90_days"],
-        "Open now": waterfall["open_count"],
+        # Won is the last stage: no time in it, nothing open. Text columns show that as a dash.
+        "Median days in stage": [fmt.days(d) for d in waterfall["median_days"]],
+        "p90 days": [fmt.days(d) for d in waterfall["p90_days"]],
+        "Open now": [fmt.count(n) for n in waterfall["open_count"]],
         "Pipeline ($)": waterfall["pipeline_amount"],
         "Won ($)": waterfall["won_amount"],
     })
@@ -61,10 +62,10 @@ def waterfall_table(waterfall: pd.DataFrame) -> None:
         "% of previous": st.column_config.NumberColumn(format="percent", help=define("funnel_conversion")),
         "95% interval": st.column_config.TextColumn(help="95% Wilson interval of % of previous."),
         "% of first": st.column_config.NumberColumn(format="percent", help=define("funnel_conversion")),
-        "Median days in stage": st.column_config.NumberColumn(format="%.1f", help=define("funnel_time_in_stage")),
-        "p90 days": st.column_config.NumberColumn(format="%.1f", help=define("funnel_time_in_stage")),
-        "Open now": st.column_config.NumberColumn(format="localized", help="Records still in the stage at the "
-                                                  "as-of date; their age is not in the medians."),
+        "Median days in stage": st.column_config.TextColumn(help=define("funnel_time_in_stage")),
+        "p90 days": st.column_config.TextColumn(help=define("funnel_time_in_stage")),
+        "Open now": st.column_config.TextColumn(help="Records still in the stage at the as-of date; their age "
+                                                "is not in the medians."),
         "Pipeline ($)": st.column_config.NumberColumn(format="compact", help=define("funnel_stage_value")),
         "Won ($)": st.column_config.NumberColumn(format="compact", help=define("funnel_stage_value")),
     }
