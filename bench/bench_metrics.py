@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 import metrics  # noqa: E402
-from data import db, marts  # noqa: E402
+from data import db  # noqa: E402
 from data.stages import MAIN_PATH  # noqa: E402
 from metrics.filters import Filters, data_bounds, default_window, filter_options  # noqa: E402
 
@@ -68,6 +68,7 @@ class Timing:
     samples: list[float]  # milliseconds
     target_ms: float | None = None
     note: str = ""
+    cpu: list[float] = field(default_factory=list)  # process CPU ms (all threads) per sample, where measured
 
     @property
     def median(self) -> float:
@@ -114,10 +115,16 @@ def table(headers: list[str], rows: list[list], right: set[int] | None = None) -
 
 
 def timing_table(timings: list[Timing]) -> str:
-    rows = [[t.name, t.variant, f"{t.median:.1f}", f"{min(t.samples):.1f}", f"{max(t.samples):.1f}",
-             len(t.samples), f"{t.target_ms:.0f}" if t.target_ms else "-", t.verdict, t.note] for t in timings]
-    return table(["what", "variant", "median ms", "min ms", "max ms", "runs", "target ms", "result", "note"],
-                 rows, right={2, 3, 4, 5, 6})
+    with_cpu = any(t.cpu for t in timings)
+    rows = []
+    for t in timings:
+        row = [t.name, t.variant, f"{t.median:.1f}", f"{min(t.samples):.1f}", f"{max(t.samples):.1f}"]
+        if with_cpu:
+            row.append(f"{statistics.median(t.cpu):.1f}" if t.cpu else "-")
+        rows.append(row + [len(t.samples), f"{t.target_ms:.0f}" if t.target_ms else "-", t.verdict, t.note])
+    headers = ["what", "variant", "median ms", "min ms", "max ms"] + (["CPU ms"] if with_cpu else [])
+    headers += ["runs", "target ms", "result", "note"]
+    return table(headers, rows, right=set(range(2, len(headers) - 2)))
 
 
 def peak_rss_mb() -> float:
@@ -128,6 +135,13 @@ def peak_rss_mb() -> float:
 def children_peak_rss_mb() -> float:
     scale = 1 if sys.platform == "darwin" else 1024
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * scale / 2**20
+
+
+def time_cpu_ms(fn: Callable[[], object]) -> tuple[float, float]:
+    """Wall and process CPU milliseconds (CPU summed over DuckDB's threads too)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn()
+    return (time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000
 
 
 def time_ms(fn: Callable[[], object]) -> tuple[float, object]:
@@ -149,11 +163,9 @@ def build_or_reuse(args, report: Report, tmp: Path) -> Path:
     if args.db and Path(args.db).exists():
         path = Path(args.db).resolve()
         report.say(f"reusing {path} ({path.stat().st_size / 2**20:,.0f} MB); not rebuilt")
-        # The marts may predate the code under test: rebuild them from the raw tables.
-        con = db.open_store(path)
-        seconds, _ = time_ms(lambda: marts.refresh(con))
-        con.close()
-        report.say(f"marts rebuilt from the current SQL in {seconds / 1000:.1f} s")
+        # The marts may predate the code under test: rebuild them from the raw tables (in a child process,
+        # so the rebuild's memory is not counted as this process's).
+        report.say(f"marts rebuilt from the current SQL: {open_in_child(path, refresh=True)}")
         return path
     path = Path(args.db).resolve() if args.db else tmp / "bench_metrics.duckdb"
     command = [sys.executable, "-m", "data", "demo", "--db", str(path), "--leads", str(args.leads),
@@ -173,6 +185,31 @@ def build_or_reuse(args, report: Report, tmp: Path) -> Path:
                f"file {path.stat().st_size / 2**20:,.0f} MB")
     report.target("demo build < 60 s", inner_s < 60, f"{inner_s:.1f} s for {args.leads:,} leads")
     return path
+
+
+_OPEN_CHILD = """
+import sys, time
+from pathlib import Path
+from data import db, marts
+started = time.perf_counter()
+con = db.open_store(sys.argv[1])
+if sys.argv[2] == "refresh":
+    marts.refresh(con)
+con.close()
+hwm = next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines()
+           if line.startswith("VmHWM:"))
+print(f"{time.perf_counter() - started:.1f} s, peak memory (VmHWM) {hwm / 1024:,.0f} MB")
+"""
+
+
+def open_in_child(path: Path, refresh: bool = False) -> str:
+    """Open the store with the current code in a child process (migrations, stale marts), optionally
+    rebuilding every mart; returns its seconds and peak memory."""
+    done = subprocess.run([sys.executable, "-c", _OPEN_CHILD, str(path), "refresh" if refresh else "open"],
+                          cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"could not open {path}:\n{done.stderr}")
+    return done.stdout.strip()
 
 
 # --------------------------------------------------------------------------------------------- metrics
@@ -221,14 +258,12 @@ def call_metric(con, m, f: Filters, params: dict, log: list | None = None):
         cur.close()
 
 
-def bench_metrics(con, args, report: Report) -> tuple[list[Timing], Filters, dict, dict]:
+def bench_metrics(con, base: Filters, options: dict, args, report: Report) -> tuple[list[Timing], dict]:
     report.heading("2. Every metric in metrics.REGISTRY (DuckDB)")
     cur = con.cursor()
-    base = default_filters(cur)
     segment, channel = largest(cur, "segment", base), largest(cur, "channel", base)
     narrowed = replace(base, segments=(segment,), channels=(channel,))
     rows = cur.execute("select count(*) from mart_lead_funnel").fetchone()[0]
-    options = filter_options(cur)
     cur.close()
     report.say(f"mart_lead_funnel rows {rows:,}; DuckDB {db.duckdb.__version__}, threads "
                f"{con.execute('select current_setting(' + chr(39) + 'threads' + chr(39) + ')').fetchone()[0]}, "
@@ -237,20 +272,22 @@ def bench_metrics(con, args, report: Report) -> tuple[list[Timing], Filters, dic
                f"metrics.filters.default_window), as_of today")
     report.say(f"segment+channel: the same dates, segment = {segment!r}, channel = {channel!r}")
     report.say(f"each: 1 warm-up + {args.runs} timed calls, a fresh cursor per call; target {METRIC_TARGET_MS:.0f} ms")
+    report.say("CPU ms = this process's CPU time during the call, all threads: near the wall time for Python, up to "
+               "twice it for DuckDB's 2 threads; it moves less than wall time when other work competes for the cores")
     timings, statements = [], {}
     for name, m in metrics.REGISTRY.items():
         for variant, f, params in metric_variants(name, m, base, narrowed):
             log: list = []
             try:
                 call_metric(con, m, f, params, log)  # warm-up, and the statements it runs
-                samples = [time_ms(lambda m=m, f=f, params=params: call_metric(con, m, f, params))[0]
-                           for _ in range(args.runs)]
+                pairs = [time_cpu_ms(lambda m=m, f=f, params=params: call_metric(con, m, f, params))
+                         for _ in range(args.runs)]
             except Exception as exc:  # report it and go on: one broken metric must not hide the others
                 timings.append(Timing("metric", name, variant, [float("nan")], METRIC_TARGET_MS,
                                       f"ERROR {type(exc).__name__}: {' '.join(str(exc).split())[:80]}"))
                 continue
-            timings.append(Timing("metric", name, variant, samples, METRIC_TARGET_MS,
-                                  f"{len(log)} quer{'y' if len(log) == 1 else 'ies'}"))
+            timings.append(Timing("metric", name, variant, [w for w, _c in pairs], METRIC_TARGET_MS,
+                                  f"{len(log)} quer{'y' if len(log) == 1 else 'ies'}", [c for _w, c in pairs]))
             statements[(name, variant)] = (f, params, log)
     report.say()
     report.say(timing_table(timings))
@@ -261,7 +298,7 @@ def bench_metrics(con, args, report: Report) -> tuple[list[Timing], Filters, dic
                   f"{worst.name} [{worst.variant}] {worst.median:.0f} ms")
     report.say()
     report.say(f"peak RSS of this process after the metrics: {peak_rss_mb():,.0f} MB")
-    return timings, base, statements, options
+    return timings, statements
 
 
 class _TimedResult:
@@ -345,7 +382,7 @@ def profile_misses(con, timings: list[Timing], statements: dict, args, report: R
 
 # ---------------------------------------------------------------------------------------------- pandas
 
-def bench_pandas(con, base: Filters, timings: list[Timing], args, report: Report) -> None:
+def bench_pandas(con, base: Filters, args, report: Report) -> None:
     report.heading("3. Stage volumes: DuckDB vs tuned pandas (period basis, default filters)")
     columns = [f"{stage}_at" for stage in MAIN_PATH]
     cur = con.cursor()
@@ -379,7 +416,6 @@ def bench_pandas(con, base: Filters, timings: list[Timing], args, report: Report
         pandas_samples.append(time_ms(pandas_volumes)[0])
     duck = Timing("pandas", "funnel_stage_volume", "DuckDB metric", duck_samples, METRIC_TARGET_MS)
     pand = Timing("pandas", "stage volumes", "pandas/numpy", pandas_samples, METRIC_TARGET_MS)
-    timings += [duck, pand]
     report.say(f"same 6 numbers: {', '.join(f'{s}={n:,}' for s, n in zip(MAIN_PATH, expected))}")
     report.say()
     report.say(timing_table([duck, pand]))
@@ -602,9 +638,14 @@ def bench_browser(path: Path, tmp: Path, options: dict, args, report: Report) ->
         return []
     from playwright.sync_api import sync_playwright
 
+    # Open the store once with the code as it is now, in a child process: a schema migration or a mart
+    # rebuild on open (the repository may have moved on since the demo was built) then happens here, not
+    # in the server, whose memory should measure serving.
+    env = {**os.environ, "TANDEM_DB": str(path)}
+    report.say(f"store opened once beforehand with the current code (any migration or stale-mart rebuild "
+               f"happens here, not in the server): {open_in_child(path)}")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "TANDEM_DB": str(path)}
     log = tmp / "streamlit.log"
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
@@ -621,11 +662,20 @@ def bench_browser(path: Path, tmp: Path, options: dict, args, report: Report) ->
             page = browser.new_context(viewport={"width": 1400, "height": 2000}).new_page()
             started = time.perf_counter()
             page.goto(url)
-            page.get_by_role("heading", name="Funnel").wait_for(timeout=120_000)
-            page.wait_for_function(_IDLE_JS, timeout=120_000, polling="raf")
+            try:
+                page.get_by_role("heading", name="Funnel").wait_for(timeout=120_000)
+                page.wait_for_function(_IDLE_JS, timeout=120_000, polling="raf")
+            except Exception:
+                shot = ROOT / "bench" / "results" / "bench_metrics_first_load.png"
+                shot.parent.mkdir(exist_ok=True)
+                page.screenshot(path=str(shot))
+                report.say(f"the Funnel page did not finish loading; screenshot {shot}; page text:")
+                report.say(page.locator("body").inner_text()[:1500])
+                report.say("server log (tail):\n" + log.read_text()[-3000:])
+                raise
             load_ms = (time.perf_counter() - started) * 1000
             report.say(f"first page load (opens the store, computes the default page) {load_ms:.0f} ms; "
-                       f"Lead tile {lead_tile(page)}")
+                       f"Lead tile {lead_tile(page)}; server VmHWM {vm_hwm_mb(server.pid):,.0f} MB")
 
             def box(label: str):
                 return page.locator('[data-testid="stMultiSelect"]').filter(
@@ -708,7 +758,11 @@ def main() -> int:
     parser.add_argument("--browser-changes", type=int, default=7, help="filter changes timed in the browser")
     parser.add_argument("--skip-browser", action="store_true")
     parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE for each miss")
+    parser.add_argument("--sections", default="2345",
+                        help="which of sections 2-5 to run (default 2345; 1, the store, always runs)")
     args = parser.parse_args()
+    if args.skip_browser:
+        args.sections = args.sections.replace("5", "")
     report = Report()
     head = subprocess.run(["git", "log", "-1", "--format=%h %s"], cwd=ROOT, capture_output=True, text=True)
     report.say(f"Tandem metric benchmark  {time.strftime('%Y-%m-%d %H:%M:%S')}  at {head.stdout.strip()[:70]}")
@@ -718,17 +772,23 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         path = build_or_reuse(args, report, Path(tmp))
         con = db.open_store(path)
-        timings, base, statements, options = bench_metrics(con, args, report)
-        profile_misses(con, timings, statements, args, report)
-        bench_pandas(con, base, timings, args, report)  # its DataFrame is freed on return
+        cur = con.cursor()
+        base, options = default_filters(cur), filter_options(cur)
+        cur.close()
+        if "2" in args.sections:
+            timings, statements = bench_metrics(con, base, options, args, report)
+            profile_misses(con, timings, statements, args, report)
+        if "3" in args.sections:
+            bench_pandas(con, base, args, report)  # its DataFrame is freed on return
         con.close()
         gc.collect()
-        bench_apptest(path, base, args, report)
-        if not args.skip_browser:
+        if "4" in args.sections:
+            bench_apptest(path, base, args, report)
+        if "5" in args.sections:
             bench_browser(path, Path(tmp), options, args, report)
         else:
             report.heading("5. Browser")
-            report.say("skipped (--skip-browser)")
+            report.say("skipped")
 
     report.heading("Summary")
     report.say(f"peak RSS of the benchmark process: {peak_rss_mb():,.0f} MB")
