@@ -1,9 +1,9 @@
-"""Tandem: the router and the shared filters; every view lives in pages/."""
+"""Tandem: the router, sign-in and the shared filters; every view lives in views/."""
 
 import streamlit as st
 
 from data.db import StoreError
-from ui import filters, identity, store
+from ui import auth, filters, store
 
 st.set_page_config(page_title="Tandem", page_icon=":material/handshake:", layout="wide")
 
@@ -13,15 +13,18 @@ except StoreError as exc:
     st.error(str(exc))
     st.stop()
 
+principal = auth.sign_in()  # draws the sign-in screen and stops the run until someone is signed in
+st.session_state["principal"] = principal
+
 PAGES = [
-    st.Page("pages/funnel.py", title="Funnel", icon=":material/filter_alt:", default=True),
-    st.Page("pages/goals.py", title="Goals", icon=":material/flag:"),
-    st.Page("pages/campaigns.py", title="Campaign ROI", icon=":material/campaign:"),
-    st.Page("pages/feedback.py", title="Feedback", icon=":material/forum:"),
-    st.Page("pages/sla.py", title="SLA ledger", icon=":material/handshake:"),
-    st.Page("pages/meeting.py", title="Meeting", icon=":material/groups:"),
-    st.Page("pages/definitions.py", title="Definitions", icon=":material/menu_book:"),
-    st.Page("pages/data.py", title="Data", icon=":material/database:"),
+    st.Page("views/funnel.py", title="Funnel", icon=":material/filter_alt:", default=True),
+    st.Page("views/goals.py", title="Goals", icon=":material/flag:"),
+    st.Page("views/campaigns.py", title="Campaign ROI", icon=":material/campaign:"),
+    st.Page("views/feedback.py", title="Feedback", icon=":material/forum:"),
+    st.Page("views/sla.py", title="SLA ledger", icon=":material/handshake:"),
+    st.Page("views/meeting.py", title="Meeting", icon=":material/groups:"),
+    st.Page("views/definitions.py", title="Definitions", icon=":material/menu_book:"),
+    st.Page("views/data.py", title="Data", icon=":material/database:"),
 ]
 page = st.navigation(PAGES)
 
@@ -30,9 +33,8 @@ bounds = store.bounds()
 if bounds is None and page.url_path != "data":
     st.info(f"The store at {store.db_path()} holds no leads yet, so there is nothing to show here. Import your own "
             "data on the Data page, or build the demo with `python -m data demo --db PATH`.")
-    st.page_link("pages/data.py", label="Go to the Data page", icon=":material/database:")
+    st.page_link("views/data.py", label="Go to the Data page", icon=":material/database:")
     st.stop()
 if bounds is not None:
-    st.session_state["filters"] = filters.sidebar(store.options(), bounds)
-st.session_state["user"] = identity.sidebar_picker()
+    st.session_state["filters"] = filters.sidebar(store.options(), bounds, principal)
 page.run()

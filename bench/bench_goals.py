@@ -164,7 +164,7 @@ def page_section(path: Path, runs: int) -> list[list]:
     os.environ["TANDEM_DB"] = str(path)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.run()  # the app's first run draws the default page; the Goals page is timed from here on
-    at.switch_page("pages/goals.py").run()
+    at.switch_page("views/goals.py").run()
     assert not at.exception, [e.value for e in at.exception]
 
     def redraw(clear: bool):

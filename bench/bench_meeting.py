@@ -208,7 +208,7 @@ def page_section(path: Path, runs: int) -> list[list]:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
         at.query_params.update({"start": f.start.isoformat(), "end": f.end.isoformat()})
         at.run()  # the app's first run draws the default page; the Meeting page is timed from here on
-        at.switch_page("pages/meeting.py").run()
+        at.switch_page("views/meeting.py").run()
         assert not at.exception, [e.value for e in at.exception]
 
         def redraw(clear: bool):

@@ -10,6 +10,7 @@ Roles (from the sign-in, never from a form field):
 
 from __future__ import annotations
 
+import getpass
 from dataclasses import dataclass, field
 
 ROLES = ("viewer", "sales", "marketing", "admin")
@@ -70,6 +71,13 @@ class Principal:
         if action == "goals.edit" and owner_team is not None:
             return self.role in GOAL_EDITORS.get(owner_team, frozenset())
         return True
+
+
+def shell_principal(name: str | None = None) -> Principal:
+    """Who the command line acts as: whoever can run it can already write the database file, so an
+    admin, recorded in the audit trail under `name` (default cli:<login>)."""
+    username = name or f"cli:{getpass.getuser()}"
+    return Principal(username, username, "admin")
 
 
 def authorize(principal: Principal | None, action: str, owner_team: str | None = None) -> Principal:

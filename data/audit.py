@@ -42,3 +42,9 @@ def read(cur, principal: Principal, limit: int = 1000, action: str | None = None
         f"select audit_id, changed_at, actor, actor_role, action, entity, entity_id, before_json, after_json "
         f"from audit_log {where} order by audit_id desc limit ?", params + [int(limit)]
     ).df()
+
+
+def actions(cur, principal: Principal) -> list[str]:
+    """The actions the log holds, for a filter (admins only)."""
+    authorize(principal, "audit.view")
+    return [row[0] for row in cur.execute("select distinct action from audit_log order by 1").fetchall()]

@@ -5,8 +5,9 @@ Every write is validated first (types, ranges, lengths), then done in one transa
 what it refers to (the person, the lead, the reason), writes and commits; a refused entry raises
 FeedbackError naming the field and the value, and nothing is written. A verdict also writes the
 matching stage event (sal, rejected, recycled) and rebuilds that lead's mart rows, so the funnel
-shows it at once. Writes take the acting person's rep id from the caller (the signed-in or 'acting
-as' user), never from a form field.
+shows it at once. Every write takes the signed-in principal (never a form field), checks its role first
+(data.access.authorize: sales give feedback, marketing answers it, admins keep the reason list and the
+SLA policies) and records an audit_log row in the same transaction.
 
 Two writers on the same lead at once make DuckDB refuse one transaction (a conflict on the lead's
 mart row); that write is retried from the start, so concurrent entries all land.
@@ -19,14 +20,14 @@ import random
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TypeVar
 
 import duckdb
 import pandas as pd
 
-from data import marts
+from data import audit, marts
+from data.access import Principal, authorize
 
 NOTE_LIMIT = 2000  # characters, for notes and answers
 LABEL_LIMIT = 80
@@ -38,8 +39,6 @@ RESPONSE_STATUSES: tuple[str, ...] = ("acknowledged", "action_planned", "resolve
 STATUS_LABELS = {"open": "Open", "acknowledged": "Acknowledged", "action_planned": "Action planned",
                  "resolved": "Resolved"}
 RATINGS = (1, 2, 3, 4, 5)
-SALES_FUNCTIONS = ("sdr", "ae")
-ADMIN_ROLE = "manager"
 MAX_ATTEMPTS = 10
 _ALLOWED_CONTROL = {"\n", "\r", "\t"}
 _T = TypeVar("_T")
@@ -47,14 +46,6 @@ _T = TypeVar("_T")
 
 class FeedbackError(ValueError):
     """An entry was refused; the message says which field, which value and why. Nothing was written."""
-
-
-@dataclass(frozen=True)
-class Person:
-    rep_id: str
-    name: str
-    team_function: str  # marketing, sdr or ae
-    rep_role: str
 
 
 # --- validation of plain values (before any transaction) ----------------------------------------
@@ -130,48 +121,21 @@ def _in_transaction(cur, work: Callable[[], _T]) -> _T:
                         "written. Submit again.")
 
 
-def _person(cur, rep_id: str, field: str) -> Person:
-    row = cur.execute("select r.rep_id, r.rep_name, t.team_function, r.rep_role from reps as r "
-                      "join teams as t using (team_id) where r.rep_id = ?", [rep_id]).fetchone()
-    if row is None:
-        raise FeedbackError(f"{field}: no person with rep id {rep_id!r} in the store.")
-    return Person(*row)
-
-
-def _require_sales(person: Person) -> None:
-    if person.team_function not in SALES_FUNCTIONS:
-        raise FeedbackError(f"Only sales (SDR and AE teams) give feedback on leads and campaigns; "
-                            f"{person.name} ({person.rep_id}) is on a {person.team_function} team.")
-
-
-def _require_admin(person: Person, what: str) -> None:
-    if person.rep_role != ADMIN_ROLE:
-        raise FeedbackError(f"Only managers may change {what}; {person.name} ({person.rep_id}) is a "
-                            f"{person.rep_role}.")
-
-
-def is_admin(cur, rep_id: str | None) -> bool:
-    """May this person change the reason list and the SLA policies? (Managers, until roles land.)"""
-    if not rep_id:
-        return False
-    row = cur.execute("select rep_role from reps where rep_id = ?", [rep_id]).fetchone()
-    return row is not None and row[0] == ADMIN_ROLE
-
-
 def _new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:16]}"
 
 
 # --- sales' feedback ----------------------------------------------------------------------------
 
-def record_verdict(cur, author_rep_id: str, lead_id: str, verdict: str, reason_code: str | None = None,
+def record_verdict(cur, principal: Principal, lead_id: str, verdict: str, reason_code: str | None = None,
                    rating: int | None = None, note: str | None = None, at: datetime | None = None) -> str:
     """Accept, reject (a reason from the active list is required) or recycle an MQL; return the feedback id.
 
     Writes one sales_feedback row and the matching stage event (sal, rejected, recycled) dated `at`
     (default now), then rebuilds the lead's mart rows, all in one transaction.
     """
-    author_rep_id, lead_id = _check_id(author_rep_id, "author"), _check_id(lead_id, "lead")
+    authorize(principal, "feedback.give")
+    lead_id = _check_id(lead_id, "lead")
     if verdict not in VERDICTS:
         raise FeedbackError(f"verdict must be one of {', '.join(VERDICTS)}; got {verdict!r}.")
     reason_code = reason_code or None
@@ -182,18 +146,19 @@ def record_verdict(cur, author_rep_id: str, lead_id: str, verdict: str, reason_c
     rating, note, at = _check_rating(rating, required=False), _check_note(note), _now(at)
 
     def work() -> str:
-        author = _person(cur, author_rep_id, "author")
-        _require_sales(author)
         _check_lead(cur, lead_id, at)
         if reason_code is not None:
             _check_reason_active(cur, reason_code)
         feedback_id = _new_id("fb")
+        entry = {"lead_id": lead_id, "verdict": verdict, "reason_code": reason_code, "rating": rating, "note": note,
+                 "created_at": at}
         cur.execute("insert into sales_feedback (feedback_id, created_at, author_rep_id, lead_id, verdict, "
                     "reason_code, rating, note) values (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [feedback_id, at, author_rep_id, lead_id, verdict, reason_code, rating, note])
+                    [feedback_id, at, principal.actor, lead_id, verdict, reason_code, rating, note])
         cur.execute("insert into stage_events (lead_id, stage, entered_at, moved_by_rep_id) values (?, ?, ?, ?)",
-                    [lead_id, VERDICT_STAGE[verdict], at, author_rep_id])
+                    [lead_id, VERDICT_STAGE[verdict], at, principal.actor])
         marts.refresh_leads(cur, [lead_id])
+        audit.record(cur, principal, "feedback.give", "sales_feedback", feedback_id, None, entry)
         return feedback_id
 
     return _in_transaction(cur, work)
@@ -220,20 +185,23 @@ def _check_reason_active(cur, reason_code: str) -> None:
         raise FeedbackError(f"reason: {reason_code!r} has been retired; pick one of the active reasons.")
 
 
-def rate_campaign(cur, author_rep_id: str, campaign_id: str, rating: int, note: str | None = None,
+def rate_campaign(cur, principal: Principal, campaign_id: str, rating: int, note: str | None = None,
                   at: datetime | None = None) -> str:
     """Sales' rating (1-5, required) of a campaign as a whole, with an optional note; return the feedback id."""
-    author_rep_id, campaign_id = _check_id(author_rep_id, "author"), _check_id(campaign_id, "campaign")
+    authorize(principal, "feedback.give")
+    campaign_id = _check_id(campaign_id, "campaign")
     rating, note, at = _check_rating(rating, required=True), _check_note(note), _now(at)
 
     def work() -> str:
-        _require_sales(_person(cur, author_rep_id, "author"))
         if cur.execute("select 1 from campaigns where campaign_id = ?", [campaign_id]).fetchone() is None:
             raise FeedbackError(f"campaign: no campaign with id {campaign_id!r} in the store.")
         feedback_id = _new_id("fb")
         cur.execute("insert into sales_feedback (feedback_id, created_at, author_rep_id, campaign_id, verdict, "
                     "rating, note) values (?, ?, ?, ?, 'rating', ?, ?)",
-                    [feedback_id, at, author_rep_id, campaign_id, rating, note])
+                    [feedback_id, at, principal.actor, campaign_id, rating, note])
+        audit.record(cur, principal, "feedback.give", "sales_feedback", feedback_id, None,
+                     {"campaign_id": campaign_id, "verdict": "rating", "rating": rating, "note": note,
+                      "created_at": at})
         return feedback_id
 
     return _in_transaction(cur, work)
@@ -241,24 +209,22 @@ def rate_campaign(cur, author_rep_id: str, campaign_id: str, rating: int, note: 
 
 # --- marketing's answers ------------------------------------------------------------------------
 
-def respond(cur, responder_rep_id: str, feedback_id: str, status: str, note: str | None = None,
+def respond(cur, principal: Principal, feedback_id: str, status: str, note: str | None = None,
             at: datetime | None = None) -> str:
     """Marketing answers a piece of feedback: acknowledged, action planned or resolved, with a note.
 
     Adds to the answer history (feedback_responses) and sets the feedback's current status and latest
     answer; return the response id.
     """
-    responder_rep_id, feedback_id = _check_id(responder_rep_id, "responder"), _check_id(feedback_id, "feedback")
+    authorize(principal, "feedback.respond")
+    feedback_id = _check_id(feedback_id, "feedback")
     if status not in RESPONSE_STATUSES:
         raise FeedbackError(f"status must be one of {', '.join(RESPONSE_STATUSES)}; got {status!r}.")
     note, at = _check_note(note), _now(at)
 
     def work() -> str:
-        person = _person(cur, responder_rep_id, "responder")
-        if person.team_function != "marketing":
-            raise FeedbackError(f"Marketing answers sales' feedback; {person.name} ({person.rep_id}) is on a "
-                                f"{person.team_function} team.")
-        row = cur.execute("select created_at from sales_feedback where feedback_id = ?", [feedback_id]).fetchone()
+        row = cur.execute("select created_at, status, response_note from sales_feedback where feedback_id = ?",
+                          [feedback_id]).fetchone()
         if row is None:
             raise FeedbackError(f"feedback: no feedback with id {feedback_id!r}.")
         if at < row[0]:
@@ -266,9 +232,11 @@ def respond(cur, responder_rep_id: str, feedback_id: str, status: str, note: str
                                 f"({row[0]:%Y-%m-%d %H:%M}).")
         response_id = _new_id("resp")
         cur.execute("insert into feedback_responses values (?, ?, ?, ?, ?, ?)",
-                    [response_id, feedback_id, at, responder_rep_id, status, note])
+                    [response_id, feedback_id, at, principal.actor, status, note])
         cur.execute("update sales_feedback set status = ?, response_note = ?, responded_by_rep_id = ?, "
-                    "responded_at = ? where feedback_id = ?", [status, note, responder_rep_id, at, feedback_id])
+                    "responded_at = ? where feedback_id = ?", [status, note, principal.actor, at, feedback_id])
+        audit.record(cur, principal, "feedback.respond", "sales_feedback", feedback_id,
+                     {"status": row[1], "response_note": row[2]}, {"status": status, "response_note": note})
         return response_id
 
     return _in_transaction(cur, work)
@@ -276,63 +244,70 @@ def respond(cur, responder_rep_id: str, feedback_id: str, status: str, note: str
 
 # --- the reason list ----------------------------------------------------------------------------
 
-def add_reason(cur, admin_rep_id: str, reason_code: str, label: str, at: datetime | None = None) -> None:
+def add_reason(cur, principal: Principal, reason_code: str, label: str, at: datetime | None = None) -> None:
     """A new active reason; its code is lowercase letters, digits and underscores."""
+    authorize(principal, "reasons.edit")
     code, label, at = _check_id(reason_code, "reason code"), _check_text(label, "label", LABEL_LIMIT), _now(at)
     if not code.replace("_", "").isalnum() or not code.isascii() or code != code.lower() or len(code) > 40:
         raise FeedbackError(f"reason code must be up to 40 lowercase letters, digits and underscores; got {code!r}.")
 
     def work() -> None:
-        _require_admin(_person(cur, admin_rep_id, "admin"), "the reason list")
         if cur.execute("select 1 from feedback_reasons where reason_code = ?", [code]).fetchone():
             raise FeedbackError(f"reason code {code!r} is already on the list.")
         cur.execute("insert into feedback_reasons (reason_code, label, is_active, added_at, added_by_rep_id) "
-                    "values (?, ?, true, ?, ?)", [code, label, at, admin_rep_id])
+                    "values (?, ?, true, ?, ?)", [code, label, at, principal.actor])
+        audit.record(cur, principal, "reasons.add", "feedback_reasons", code, None, {"label": label, "is_active": True})
 
     _in_transaction(cur, work)
 
 
-def retire_reason(cur, admin_rep_id: str, reason_code: str, at: datetime | None = None) -> None:
+def retire_reason(cur, principal: Principal, reason_code: str, at: datetime | None = None) -> None:
     """Take a reason off the list for new feedback; feedback that used it keeps it."""
+    authorize(principal, "reasons.edit")
     code, at = _check_id(reason_code, "reason code"), _now(at)
 
     def work() -> None:
-        _require_admin(_person(cur, admin_rep_id, "admin"), "the reason list")
-        active = _reason_state(cur, code)
-        if not active:
+        if not _reason_state(cur, code):
             raise FeedbackError(f"reason {code!r} is already retired.")
         cur.execute("update feedback_reasons set is_active = false, retired_at = ?, retired_by_rep_id = ? "
-                    "where reason_code = ?", [at, admin_rep_id, code])
+                    "where reason_code = ?", [at, principal.actor, code])
+        audit.record(cur, principal, "reasons.retire", "feedback_reasons", code, {"is_active": True},
+                     {"is_active": False})
 
     _in_transaction(cur, work)
 
 
-def reinstate_reason(cur, admin_rep_id: str, reason_code: str) -> None:
+def reinstate_reason(cur, principal: Principal, reason_code: str) -> None:
     """Put a retired reason back on the list."""
+    authorize(principal, "reasons.edit")
     code = _check_id(reason_code, "reason code")
 
     def work() -> None:
-        _require_admin(_person(cur, admin_rep_id, "admin"), "the reason list")
         if _reason_state(cur, code):
             raise FeedbackError(f"reason {code!r} is active; there is nothing to reinstate.")
         cur.execute("update feedback_reasons set is_active = true, retired_at = null, retired_by_rep_id = null "
                     "where reason_code = ?", [code])
+        audit.record(cur, principal, "reasons.reinstate", "feedback_reasons", code, {"is_active": False},
+                     {"is_active": True})
 
     _in_transaction(cur, work)
 
 
-def delete_reason(cur, admin_rep_id: str, reason_code: str) -> None:
+def delete_reason(cur, principal: Principal, reason_code: str) -> None:
     """Delete a reason no feedback has used (a typo); a reason in use can only be retired."""
+    authorize(principal, "reasons.edit")
     code = _check_id(reason_code, "reason code")
 
     def work() -> None:
-        _require_admin(_person(cur, admin_rep_id, "admin"), "the reason list")
-        _reason_state(cur, code)
+        active = _reason_state(cur, code)
         used = cur.execute("select count(*) from sales_feedback where reason_code = ?", [code]).fetchone()[0]
         if used:
             raise FeedbackError(f"reason {code!r} is used by {used:,} feedback entries, so it cannot be deleted; "
                                 "retire it instead.")
+        label = cur.execute("select label from feedback_reasons where reason_code = ?", [code]).fetchone()[0]
         cur.execute("delete from feedback_reasons where reason_code = ?", [code])
+        audit.record(cur, principal, "reasons.delete", "feedback_reasons", code,
+                     {"label": label, "is_active": active}, None)
 
     _in_transaction(cur, work)
 
@@ -364,15 +339,15 @@ def parse_business_days(text: str) -> tuple[int, ...]:
     return days
 
 
-def update_sla_policy(cur, editor_rep_id: str, policy_id: str, changes: dict, at: datetime | None = None) -> int:
+def update_sla_policy(cur, principal: Principal, policy_id: str, changes: dict, at: datetime | None = None) -> int:
     """Change a policy's fields (see POLICY_FIELDS); every changed field is audited. Return how many changed."""
-    editor_rep_id, policy_id, at = _check_id(editor_rep_id, "editor"), _check_id(policy_id, "policy"), _now(at)
+    authorize(principal, "sla.edit")
+    policy_id, at = _check_id(policy_id, "policy"), _now(at)
     unknown = set(changes) - set(POLICY_FIELDS)
     if unknown:
         raise FeedbackError(f"Unknown policy field {sorted(unknown)[0]!r}; editable: {', '.join(POLICY_FIELDS)}.")
 
     def work() -> int:
-        _require_admin(_person(cur, editor_rep_id, "editor"), "the SLA policies")
         current = cur.execute(f"select unit, {', '.join(POLICY_FIELDS)} from sla_policy where policy_id = ?",
                               [policy_id]).fetchone()
         if current is None:
@@ -383,7 +358,10 @@ def update_sla_policy(cur, editor_rep_id: str, policy_id: str, changes: dict, at
         for name in changed:
             cur.execute(f"update sla_policy set {name} = ? where policy_id = ?", [new[name], policy_id])
             cur.execute("insert into sla_policy_changes values (?, ?, ?, ?, ?, ?, ?)",
-                        [_new_id("chg"), policy_id, at, editor_rep_id, name, _text(old[name]), _text(new[name])])
+                        [_new_id("chg"), policy_id, at, principal.actor, name, _text(old[name]), _text(new[name])])
+        if changed:
+            audit.record(cur, principal, "sla.edit", "sla_policy", policy_id, {n: old[n] for n in changed},
+                         {n: new[n] for n in changed})
         return len(changed)
 
     return _in_transaction(cur, work)
@@ -421,7 +399,8 @@ def reason_list(cur) -> pd.DataFrame:
     """One row per reason: code, label, active, times used, when added and retired, and by whom."""
     return cur.execute(
         "select r.reason_code, r.label, r.is_active, count(s.feedback_id) as used_count, r.added_at, "
-        "a.rep_name as added_by, r.retired_at, t.rep_name as retired_by "
+        "coalesce(a.rep_name, r.added_by_rep_id) as added_by, r.retired_at, "
+        "coalesce(t.rep_name, r.retired_by_rep_id) as retired_by "
         "from feedback_reasons as r left join sales_feedback as s using (reason_code) "
         "left join reps as a on a.rep_id = r.added_by_rep_id left join reps as t on t.rep_id = r.retired_by_rep_id "
         "group by all order by r.is_active desc, used_count desc, r.reason_code").df()

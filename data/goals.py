@@ -26,7 +26,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from data import db
+from data import audit, db
+from data.access import PermissionDenied, Principal, authorize, shell_principal
 from metrics.filters import filter_options
 from metrics.goals import SCOPE_FILTERS, SCOPE_TYPES, TARGET_RULES, goal_metrics, load_goals
 from metrics.periods import PERIOD_TYPES, Period, parse_period
@@ -311,7 +312,7 @@ def _diff(before: dict[tuple, _Goal], after: dict[tuple, _Goal], derived: set[tu
     return rows, result
 
 
-def _write(cur, before, after, audit_rows, changed_by: str, source: str) -> None:
+def _write(cur, before, after, audit_rows, principal: Principal, source: str) -> None:
     for key in before.keys() - after.keys():
         cur.execute("delete from goals where goal_id = ?", [before[key].goal_id])
     for key, goal in after.items():
@@ -328,36 +329,57 @@ def _write(cur, before, after, audit_rows, changed_by: str, source: str) -> None
         cur.execute("insert into goal_audit (changed_by, source, action, goal_id, metric_name, period_type, "
                     "period_start, scope_type, scope_value, field, old_value, new_value) "
                     "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [changed_by, "sum of months" if derived else source, action, goal.goal_id, goal.metric_name,
+                    [principal.actor, "sum of months" if derived else source, action, goal.goal_id, goal.metric_name,
                      goal.period.period_type, goal.period.start, goal.scope_type, goal.scope_value, column,
                      old_value, new_value])
+    for key in sorted(set(before) | set(after), key=str):
+        old, new = before.get(key), after.get(key)
+        if old != new:
+            action = "goals.delete" if new is None else "goals.create" if old is None else "goals.update"
+            audit.record(cur, principal, action, "goal", (new or old).goal_id, _audited(old), _audited(new))
 
 
-def _known_person(cur, rep_id: str) -> None:
-    if not rep_id or not cur.execute("select 1 from reps where rep_id = ?", [rep_id]).fetchone():
-        raise GoalError([f"Changes are recorded under a person in the reps table; {rep_id!r} is not one."])
+def _audited(goal: _Goal | None) -> dict | None:
+    if goal is None:
+        return None
+    return {"metric_name": goal.metric_name, "period": goal.period.label, "scope_type": goal.scope_type,
+            "scope_value": goal.scope_value, "owner_team": goal.owner_team, "target": goal.target,
+            "target_rule": goal.target_rule}
 
 
-def save(con: duckdb.DuckDBPyConnection, changes: list[Change], changed_by: str, source: str = "editor",
+def _authorize_goals(principal: Principal, before: dict, after: dict, named: set[tuple]) -> None:
+    """Marketing and sales goals only by their team (or an admin), shared goals only by admins: checked
+    on the goal before and after the change, so nobody moves a goal out of another team's hands."""
+    denied = sorted({f"{goal.describe()} (owned by {goal.owner_team})" for key in named
+                     for goal in (before.get(key), after.get(key))
+                     if goal is not None and before.get(key) != after.get(key)
+                     and not principal.can("goals.edit", goal.owner_team)})
+    if denied:
+        raise PermissionDenied(f"{principal.display_name} ({principal.role}) may not change "
+                               f"{', '.join(denied)}. Nothing was saved.")
+
+
+def save(con: duckdb.DuckDBPyConnection, changes: list[Change], principal: Principal, source: str = "editor",
          load_log: dict | None = None) -> SaveResult:
-    """Validate the batch, then write it and its audit rows in one transaction (or nothing).
+    """Check the role, validate the batch, then write it and its audit rows in one transaction (or nothing).
 
-    `changed_by` is the acting person's rep_id; `load_log` (an import) adds a data_loads row."""
+    `load_log` (an import) adds a data_loads row."""
+    authorize(principal, "goals.edit")
     cur = con.cursor()
     try:
-        _known_person(cur, changed_by)
         before, after, named = _plan(cur, changes)
+        _authorize_goals(principal, before, after, named)
         derived = {k for k, g in after.items() if g.target_rule == "sum_of_months"}
         audit_rows, result = _diff(before, after, derived, named)
         if not result.written:
             return result
         cur.execute("begin transaction")
         try:
-            _write(cur, before, after, audit_rows, changed_by, source)
+            _write(cur, before, after, audit_rows, principal, source)
             if load_log:
                 cur.execute("insert into data_loads (loaded_by, source_system, description, file_hash, row_count) "
                             "values (?, ?, ?, ?, ?)",
-                            [changed_by, "csv", f"{load_log['description']}: {result.summary()}",
+                            [principal.actor, "csv", f"{load_log['description']}: {result.summary()}",
                              load_log["file_hash"], load_log["row_count"]])
             cur.execute("commit")
         except duckdb.TransactionException as exc:
@@ -404,13 +426,14 @@ def changes_from_csv(data: bytes | str, file_name: str) -> list[Change]:
     return changes
 
 
-def import_csv(con: duckdb.DuckDBPyConnection, data: bytes | str, file_name: str, changed_by: str) -> SaveResult:
+def import_csv(con: duckdb.DuckDBPyConnection, data: bytes | str, file_name: str,
+               principal: Principal) -> SaveResult:
     """Create or update the goals in a CSV (see CSV_COLUMNS), all or nothing, audited and logged."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
     changes = changes_from_csv(raw, file_name)
     log = {"description": f"Goals import {file_name}", "file_hash": hashlib.sha256(raw).hexdigest(),
            "row_count": len(changes)}
-    return save(con, changes, changed_by, source=f"import {file_name}", load_log=log)
+    return save(con, changes, principal, source=f"import {file_name}", load_log=log)
 
 
 def export_frame(goals: pd.DataFrame) -> pd.DataFrame:
@@ -443,8 +466,8 @@ def add_commands(commands) -> None:
     load = actions.add_parser("import", help="create or update goals from a CSV, all or nothing, audited")
     load.add_argument("file", help="CSV with columns " + ", ".join(CSV_COLUMNS))
     load.add_argument("--db", required=True, help="database file")
-    load.add_argument("--as", dest="changed_by", required=True,
-                      help="rep_id of the person the change is recorded under")
+    load.add_argument("--as", dest="changed_by",
+                      help="name the audit trail records (default: cli:<your login>); the command line acts as admin")
     load.set_defaults(run=_import_command)
 
 
@@ -475,7 +498,7 @@ def _import_command(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     try:
-        result = import_csv(con, path.read_bytes(), path.name, args.changed_by)
+        result = import_csv(con, path.read_bytes(), path.name, shell_principal(args.changed_by))
     except GoalError as exc:
         print("error: nothing was imported.\n" + "\n".join(f"  {p}" for p in exc.problems), file=sys.stderr)
         return 1

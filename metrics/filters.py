@@ -14,6 +14,8 @@ _DIMENSION_COLUMNS = {
     "teams": ("sdr_team_id", "ae_team_id"),
 }
 
+_SCOPE_COLUMNS = {"scope_regions": ("region",), "scope_segments": ("segment",)}
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -21,6 +23,10 @@ class Filters:
 
     `as_of` is the moment the numbers are read at: it decides which cohorts are too young and how
     old open records are. None means today.
+
+    `scope_regions` and `scope_segments` are a signed-in user's row scope (empty = unlimited): applied
+    on top of every other filter by `dimension_sql`, and carried over by `previous()` and `within()`,
+    so no metric reads a row outside it whatever the user picks.
     """
 
     start: date
@@ -30,11 +36,13 @@ class Filters:
     channels: tuple[str, ...] = field(default=())
     teams: tuple[str, ...] = field(default=())
     as_of: date | None = None
+    scope_regions: tuple[str, ...] = field(default=())
+    scope_segments: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
         if self.start > self.end:
             raise ValueError(f"Filter start {self.start} is after end {self.end}.")
-        for name in _DIMENSION_COLUMNS:
+        for name in (*_DIMENSION_COLUMNS, *_SCOPE_COLUMNS):
             object.__setattr__(self, name, tuple(sorted(getattr(self, name))))
 
     @property
@@ -50,10 +58,14 @@ class Filters:
         length = self.end_exclusive - self.start
         return replace(self, start=self.start - length, end=self.start - timedelta(days=1))
 
+    def within(self, scoped: Filters) -> Filters:
+        """These filters under `scoped`'s row scope (for filters a metric builds itself)."""
+        return replace(self, scope_regions=scoped.scope_regions, scope_segments=scoped.scope_segments)
+
     def dimension_sql(self, alias: str = "f") -> tuple[str, list]:
-        """`and ...` clauses for the dimension filters, with their parameters."""
+        """`and ...` clauses for the dimension filters and the row scope, with their parameters."""
         clauses, params = [], []
-        for name, columns in _DIMENSION_COLUMNS.items():
+        for name, columns in (*_DIMENSION_COLUMNS.items(), *_SCOPE_COLUMNS.items()):
             values = getattr(self, name)
             if not values:
                 continue
@@ -68,7 +80,8 @@ class Filters:
 
 
 def filter_options(cur) -> dict[str, dict[str, str]]:
-    """For each dimension filter, the values it can take (value -> label), from the data."""
+    """For each dimension filter, the values it can take (value -> label), from the data (unscoped: the
+    sidebar narrows regions and segments to a scoped user's own)."""
     options = {}
     for name, (column, *_rest) in _DIMENSION_COLUMNS.items():
         if name != "teams":

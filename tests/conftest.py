@@ -44,6 +44,14 @@ EVENTS = [
 CHANNELS = {"c1": "Webinars", "c2": "Paid Search"}
 
 
+@pytest.fixture(autouse=True)
+def _open_demo_sign_in(monkeypatch, tmp_path_factory):
+    """App tests run in open demo mode ('Acting as' picks the principal) and never read a developer's
+    users file; the sign-in tests set these themselves."""
+    monkeypatch.setenv("TANDEM_OPEN_DEMO", "1")
+    monkeypatch.setenv("TANDEM_USERS", str(tmp_path_factory.mktemp("no_users") / "users.toml"))
+
+
 def _ts(day: date) -> datetime:
     return datetime(day.year, day.month, day.day)
 

@@ -34,6 +34,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from data import db, marts
+from data.access import Principal
 
 HTML_NOTE = '<script>alert("x")</script><b>bold</b> & **not markdown**'
 
@@ -43,6 +44,19 @@ REPS = [("sdr1", "Sam Sdr", "SDR-A", "sdr"), ("sdr2", "Sue Sdr", "SDR-B", "sdr")
         ("mgr1", "Max Manager", "SDR-A", "manager"), ("ae1", "Alex Ae", "AE-A", "ae"),
         ("mkt1", "Mia Marketer", "MKT", "marketing"), ("mktmgr", "Mo Marketing-Lead", "MKT", "manager")]
 CAMPAIGNS = [("c1", "Webinar", "Webinars"), ("c2", "Giveaway", "Paid Social")]
+
+
+def as_rep(rep_id: str) -> Principal:
+    """The principal open demo mode gives a fixture rep: managers are admins, marketing is marketing, SDRs and
+    AEs (and anyone else, like the concurrency test's writers) are sales."""
+    rep = {r[0]: r for r in REPS}.get(rep_id)
+    if rep is None:
+        return Principal(rep_id, rep_id, "sales", rep_id)
+    team_function = {t[0]: t[2] for t in TEAMS}[rep[2]]
+    role = "admin" if rep[3] == "manager" else "marketing" if team_function == "marketing" else "sales"
+    return Principal(rep_id, rep[1], role, rep_id)
+
+
 # lead_id, created, campaign, segment, owner, score
 LEADS = [
     ("M1", "2026-03-02 08:00", "c1", "SMB", "sdr1", 80),

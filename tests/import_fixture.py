@@ -26,7 +26,10 @@ from pathlib import Path
 import duckdb
 
 from data import db
+from data.access import shell_principal
 from data.importers import SourceFile, load, parse_spec, prepare
+
+ADMIN = shell_principal("test")  # imports are admins' (the command line acts as one)
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 SALESFORCE = REALDATA / "salesforce_export_sample"
@@ -122,7 +125,7 @@ def new_store(path: Path) -> duckdb.DuckDBPyConnection:
 
 def import_mini(con, mode: str = "strict", **overrides: str):
     plan = prepare(con.cursor(), SPEC, files(**overrides))
-    return load(con, plan, mode, "test")
+    return load(con, plan, mode, ADMIN)
 
 
 def snapshot(con) -> dict[str, list[tuple]]:

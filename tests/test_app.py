@@ -99,7 +99,7 @@ def test_definitions_page_lists_every_metric(monkeypatch, app_db):
     from metrics import REGISTRY
 
     at = start(monkeypatch, app_db)
-    at.switch_page("pages/definitions.py").run()
+    at.switch_page("views/definitions.py").run()
     assert not at.exception
     table = at.dataframe[0].value
     assert set(table["Name"]) == set(REGISTRY)

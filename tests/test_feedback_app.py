@@ -39,7 +39,7 @@ def start(monkeypatch, db_path, rep_id: str, query=MARCH) -> AppTest:
     at.query_params.update(query)
     at.session_state["acting_as"] = rep_id
     at.run()
-    at.switch_page("pages/feedback.py").run()
+    at.switch_page("views/feedback.py").run()
     assert not at.exception
     return at
 
@@ -147,10 +147,10 @@ def test_analytics_show_the_fixture_numbers(monkeypatch, app_db):
     assert ratings["Campaign"].tolist() == ["Giveaway", "Webinar"]
 
 
-def test_reason_list_is_kept_by_managers(monkeypatch, app_db):
+def test_reason_list_is_kept_by_admins(monkeypatch, app_db):
     at = start(monkeypatch, app_db, "sdr1")
     at.segmented_control(key="feedback_view").set_value("Reasons").run()
-    assert any("Managers maintain the list" in c.value for c in at.caption)
+    assert any("Admins maintain the list" in c.value for c in at.caption)
     manager = start(monkeypatch, app_db, "mgr1")
     manager.segmented_control(key="feedback_view").set_value("Reasons").run()
     manager.selectbox(key="feedback_change_code").set_value("wrong_persona")

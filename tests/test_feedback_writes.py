@@ -10,8 +10,9 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from data import db, feedback, marts
+from data.access import PermissionDenied
 from data.feedback import FeedbackError
-from feedback_fixture import HTML_NOTE, build_feedback_fixture
+from feedback_fixture import HTML_NOTE, as_rep, build_feedback_fixture
 from metrics import get
 from metrics.filters import Filters
 
@@ -66,13 +67,11 @@ def counts(cur) -> tuple[int, int, int]:
     ({"verdict": "accept", "note": "bell\x07"}, "control character (code 7) at position 5"),
     ({"verdict": "accept", "lead_id": "NOPE"}, "no lead with id 'NOPE'"),
     ({"verdict": "accept", "lead_id": "L8"}, "lead L8 has not become an MQL"),
-    ({"verdict": "accept", "author_rep_id": "mkt1"}, "Only sales (SDR and AE teams) give feedback"),
-    ({"verdict": "accept", "author_rep_id": "ghost"}, "no person with rep id 'ghost'"),
     ({"verdict": "accept", "at": datetime(2026, 3, 10, 9, 0)}, "before lead M5 became an MQL"),
 ])
 def test_verdicts_are_refused_with_a_clear_message_and_nothing_written(cur, kwargs, message):
     before = counts(cur)
-    arguments = {"author_rep_id": "sdr2", "lead_id": "M5", "at": AT, **kwargs}
+    arguments = {"principal": as_rep("sdr2"), "lead_id": "M5", "at": AT, **kwargs}
     with pytest.raises(FeedbackError, match=message.replace("(", r"\(").replace(")", r"\)")):
         feedback.record_verdict(cur, **arguments)
     assert counts(cur) == before
@@ -86,14 +85,14 @@ def test_a_failure_mid_write_leaves_nothing_behind(cur, monkeypatch):
 
     monkeypatch.setattr(marts, "refresh_leads", broken)
     with pytest.raises(RuntimeError, match="disk full"):
-        feedback.record_verdict(cur, "sdr2", "M5", "reject", reason_code="no_budget", at=AT)
+        feedback.record_verdict(cur, as_rep("sdr2"), "M5", "reject", reason_code="no_budget", at=AT)
     assert counts(cur) == before  # the feedback row and the stage event were rolled back together
 
 
 # --- verdicts reach the funnel at once ----------------------------------------------------------
 
 def test_a_rejection_writes_feedback_a_stage_event_and_the_marts(cur):
-    feedback_id = feedback.record_verdict(cur, "sdr2", "M5", "reject", reason_code="no_budget", rating=2,
+    feedback_id = feedback.record_verdict(cur, as_rep("sdr2"), "M5", "reject", reason_code="no_budget", rating=2,
                                           note=HTML_NOTE, at=AT)
     row = cur.execute("select author_rep_id, lead_id, verdict, reason_code, rating, note, status from sales_feedback "
                       "where feedback_id = ?", [feedback_id]).fetchone()
@@ -112,8 +111,8 @@ def test_a_rejection_writes_feedback_a_stage_event_and_the_marts(cur):
 
 
 def test_per_lead_refresh_matches_a_full_refresh(cur, con):
-    feedback.record_verdict(cur, "sdr2", "M5", "accept", rating=5, at=AT)
-    feedback.record_verdict(cur, "sdr1", "M6", "recycle", reason_code="no_project", at=datetime(2026, 4, 2, 9))
+    feedback.record_verdict(cur, as_rep("sdr2"), "M5", "accept", rating=5, at=AT)
+    feedback.record_verdict(cur, as_rep("sdr1"), "M6", "recycle", reason_code="no_project", at=datetime(2026, 4, 2, 9))
     targeted = {table: cur.execute(f"select * from {table} order by all").fetchall()
                 for table in marts.LEAD_LOCAL_MARTS}
     marts.refresh(con)
@@ -122,9 +121,9 @@ def test_per_lead_refresh_matches_a_full_refresh(cur, con):
 
 
 def test_accept_and_recycle_write_their_stages(cur):
-    feedback.record_verdict(cur, "sdr2", "M5", "accept", rating=5, note="Great", at=AT)
+    feedback.record_verdict(cur, as_rep("sdr2"), "M5", "accept", rating=5, note="Great", at=AT)
     assert cur.execute("select sal_at from mart_lead_funnel where lead_id = 'M5'").fetchone() == (AT,)
-    feedback.record_verdict(cur, "sdr1", "M6", "recycle", reason_code="no_project", at=datetime(2026, 4, 2, 9))
+    feedback.record_verdict(cur, as_rep("sdr1"), "M6", "recycle", reason_code="no_project", at=datetime(2026, 4, 2, 9))
     assert cur.execute("select recycled_at from mart_lead_funnel where lead_id = 'M6'").fetchone() == (
         datetime(2026, 4, 2, 9),)
 
@@ -132,13 +131,13 @@ def test_accept_and_recycle_write_their_stages(cur):
 def test_campaign_rating(cur):
     before = counts(cur)
     with pytest.raises(FeedbackError, match="rating is required"):
-        feedback.rate_campaign(cur, "mgr1", "c1", None)
+        feedback.rate_campaign(cur, as_rep("mgr1"), "c1", None)
     with pytest.raises(FeedbackError, match="no campaign with id 'c9'"):
-        feedback.rate_campaign(cur, "mgr1", "c9", 3)
-    with pytest.raises(FeedbackError, match="Only sales"):
-        feedback.rate_campaign(cur, "mkt1", "c1", 3)
+        feedback.rate_campaign(cur, as_rep("mgr1"), "c9", 3)
+    with pytest.raises(PermissionDenied, match=r"Mia Marketer \(marketing\) may not give feedback"):
+        feedback.rate_campaign(cur, as_rep("mkt1"), "c1", 3)
     assert counts(cur) == before
-    feedback_id = feedback.rate_campaign(cur, "mgr1", "c1", 3, note="Fine.", at=AT)
+    feedback_id = feedback.rate_campaign(cur, as_rep("mgr1"), "c1", 3, note="Fine.", at=AT)
     assert cur.execute("select verdict, campaign_id, lead_id, rating from sales_feedback where feedback_id = ?",
                        [feedback_id]).fetchone() == ("rating", "c1", None, 3)
     assert counts(cur)[1] == before[1]  # a campaign rating moves no lead
@@ -148,18 +147,18 @@ def test_campaign_rating(cur):
 
 def test_answers_keep_their_history_and_the_first_one_times_the_response(cur):
     before = counts(cur)
-    with pytest.raises(FeedbackError, match="Marketing answers sales' feedback; Sue Sdr"):
-        feedback.respond(cur, "sdr2", "fb3", "acknowledged", at=AT)
+    with pytest.raises(PermissionDenied, match=r"Sue Sdr \(sales\) may not answer sales feedback"):
+        feedback.respond(cur, as_rep("sdr2"), "fb3", "acknowledged", at=AT)
     with pytest.raises(FeedbackError, match="status must be one of acknowledged, action_planned, resolved"):
-        feedback.respond(cur, "mkt1", "fb3", "done", at=AT)
+        feedback.respond(cur, as_rep("mkt1"), "fb3", "done", at=AT)
     with pytest.raises(FeedbackError, match="no feedback with id 'fb99'"):
-        feedback.respond(cur, "mkt1", "fb99", "resolved", at=AT)
+        feedback.respond(cur, as_rep("mkt1"), "fb99", "resolved", at=AT)
     with pytest.raises(FeedbackError, match="before the feedback was given"):
-        feedback.respond(cur, "mkt1", "fb3", "resolved", at=datetime(2026, 3, 1))
+        feedback.respond(cur, as_rep("mkt1"), "fb3", "resolved", at=datetime(2026, 3, 1))
     assert counts(cur) == before
     # fb3 was given Mar 10 10:00: acknowledged 6 hours later, resolved the next day.
-    feedback.respond(cur, "mkt1", "fb3", "acknowledged", note="On it.", at=datetime(2026, 3, 10, 16))
-    feedback.respond(cur, "mktmgr", "fb3", "resolved", note="Routing fixed.", at=datetime(2026, 3, 11, 16))
+    feedback.respond(cur, as_rep("mkt1"), "fb3", "acknowledged", note="On it.", at=datetime(2026, 3, 10, 16))
+    feedback.respond(cur, as_rep("mktmgr"), "fb3", "resolved", note="Routing fixed.", at=datetime(2026, 3, 11, 16))
     assert cur.execute("select status, response_note, responded_by_rep_id from sales_feedback "
                        "where feedback_id = 'fb3'").fetchone() == ("resolved", "Routing fixed.", "mktmgr")
     assert cur.execute("select count(*) from feedback_responses where feedback_id = 'fb3'").fetchone() == (2,)
@@ -170,28 +169,28 @@ def test_answers_keep_their_history_and_the_first_one_times_the_response(cur):
 # --- the reason list ----------------------------------------------------------------------------
 
 def test_reason_list_admin(cur):
-    with pytest.raises(FeedbackError, match="Only managers may change the reason list; Sam Sdr"):
-        feedback.add_reason(cur, "sdr1", "too_small", "Too small")
+    with pytest.raises(PermissionDenied, match=r"Sam Sdr \(sales\) may not edit the rejection reason list"):
+        feedback.add_reason(cur, as_rep("sdr1"), "too_small", "Too small")
     with pytest.raises(FeedbackError, match="lowercase letters, digits and underscores; got 'Too Small'"):
-        feedback.add_reason(cur, "mgr1", "Too Small", "Too small")
+        feedback.add_reason(cur, as_rep("mgr1"), "Too Small", "Too small")
     with pytest.raises(FeedbackError, match="'no_budget' is already on the list"):
-        feedback.add_reason(cur, "mgr1", "no_budget", "No budget")
-    feedback.add_reason(cur, "mgr1", "too_small", "Too small", at=AT)
+        feedback.add_reason(cur, as_rep("mgr1"), "no_budget", "No budget")
+    feedback.add_reason(cur, as_rep("mgr1"), "too_small", "Too small", at=AT)
     # A reason in use cannot be deleted, only retired; retired, new feedback cannot use it, old keeps it.
     with pytest.raises(FeedbackError, match="used by 1 feedback entries, so it cannot be deleted; retire it"):
-        feedback.delete_reason(cur, "mgr1", "wrong_persona")
-    feedback.retire_reason(cur, "mgr1", "wrong_persona", at=AT)
+        feedback.delete_reason(cur, as_rep("mgr1"), "wrong_persona")
+    feedback.retire_reason(cur, as_rep("mgr1"), "wrong_persona", at=AT)
     with pytest.raises(FeedbackError, match="already retired"):
-        feedback.retire_reason(cur, "mgr1", "wrong_persona")
+        feedback.retire_reason(cur, as_rep("mgr1"), "wrong_persona")
     with pytest.raises(FeedbackError, match="'wrong_persona' has been retired"):
-        feedback.record_verdict(cur, "sdr2", "M5", "reject", reason_code="wrong_persona", at=AT)
+        feedback.record_verdict(cur, as_rep("sdr2"), "M5", "reject", reason_code="wrong_persona", at=AT)
     listing = feedback.reason_list(cur).set_index("reason_code")
     assert listing.loc["wrong_persona", ["is_active", "used_count", "retired_by"]].tolist() == [False, 1, "Max Manager"]
     assert listing.loc["too_small", ["is_active", "added_by"]].tolist() == [True, "Max Manager"]
     # Reinstated, it can be used again; an unused reason can be deleted.
-    feedback.reinstate_reason(cur, "mgr1", "wrong_persona")
-    feedback.record_verdict(cur, "sdr2", "M5", "reject", reason_code="wrong_persona", at=AT)
-    feedback.delete_reason(cur, "mgr1", "typo_reason")
+    feedback.reinstate_reason(cur, as_rep("mgr1"), "wrong_persona")
+    feedback.record_verdict(cur, as_rep("sdr2"), "M5", "reject", reason_code="wrong_persona", at=AT)
+    feedback.delete_reason(cur, as_rep("mgr1"), "typo_reason")
     assert "typo_reason" not in set(feedback.reason_list(cur)["reason_code"])
 
 
@@ -209,15 +208,15 @@ def test_reason_list_admin(cur):
 ])
 def test_policy_edits_are_validated(cur, changes, message):
     with pytest.raises(FeedbackError, match=message):
-        feedback.update_sla_policy(cur, "mgr1", "sla-first-touch", changes)
+        feedback.update_sla_policy(cur, as_rep("mgr1"), "sla-first-touch", changes)
     assert cur.execute("select count(*) from sla_policy_changes").fetchone() == (0,)
 
 
 def test_policy_edits_are_permitted_to_managers_audited_and_change_the_numbers(cur):
-    with pytest.raises(FeedbackError, match="Only managers may change the SLA policies; Sam Sdr"):
-        feedback.update_sla_policy(cur, "sdr1", "sla-first-touch", {"threshold": 30})
+    with pytest.raises(PermissionDenied, match=r"Sam Sdr \(sales\) may not edit the SLA policy"):
+        feedback.update_sla_policy(cur, as_rep("sdr1"), "sla-first-touch", {"threshold": 30})
     # Saturdays count, and 20 minutes are allowed.
-    changed = feedback.update_sla_policy(cur, "mktmgr", "sla-first-touch",
+    changed = feedback.update_sla_policy(cur, as_rep("mktmgr"), "sla-first-touch",
                                          {"business_days": "1,2,3,4,5,6", "threshold": 20.0}, at=AT)
     assert changed == 2
     audit = feedback.policy_changes(cur)
@@ -229,7 +228,7 @@ def test_policy_edits_are_permitted_to_managers_audited_and_change_the_numbers(c
     row = get("sla_first_touch")(cur, MARCH).iloc[0]
     assert (row["due_count"], row["within_count"], row["late_count"], row["threshold_minutes"]) == (6, 3, 2, 20.0)
     assert row["p50_minutes"] == pytest.approx(10)  # 4, 8, 10, 305, 497
-    assert feedback.update_sla_policy(cur, "mktmgr", "sla-first-touch", {"threshold": 20}) == 0  # nothing new
+    assert feedback.update_sla_policy(cur, as_rep("mktmgr"), "sla-first-touch", {"threshold": 20}) == 0  # nothing new
 
 
 # --- concurrency --------------------------------------------------------------------------------
@@ -263,7 +262,7 @@ def test_eight_threads_writing_fifty_entries_each(con):
             for j in range(ENTRIES):
                 lead = leads[(thread * 7 + j) % len(leads)]  # threads share leads, so writes collide
                 verdict = ("accept", "reject", "recycle")[j % 3]
-                feedback.record_verdict(cur, f"writer{thread}", lead, verdict,
+                feedback.record_verdict(cur, as_rep(f"writer{thread}"), lead, verdict,
                                         reason_code="no_budget" if verdict == "reject" else None, rating=1 + j % 5,
                                         note=f"thread {thread} entry {j}",
                                         at=datetime(2026, 5, 1) + timedelta(seconds=thread * 1000 + j))

@@ -43,7 +43,7 @@ def goals_page(monkeypatch, db_path, period: str | None = "2026-Q1", as_of: date
     monkeypatch.setenv("TANDEM_DB", str(db_path))
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
-    at.switch_page("pages/goals.py").run()
+    at.switch_page("views/goals.py").run()
     if as_of:
         at.date_input(key="goals_as_of").set_value(as_of).run()
     if period:
@@ -174,9 +174,9 @@ def test_a_valid_edit_is_saved_audited_and_shows_at_once(monkeypatch, edit_db):
     table = numbers(at)
     assert table.loc["Won revenue", "Target"] == "$14.0k" and table.loc["Won revenue", "Status"] == "✓ on track"
     audit = at.dataframe[-1].value
-    # Recorded under the sidebar's 'acting as' person (the first in the list: Alex Ae).
+    # Recorded under the signed-in principal: open demo mode's first, its admin (a shared goal is admins').
     assert audit[["Who", "Action", "Field", "Old value", "New value", "Through"]].values.tolist() == [
-        ["Alex Ae", "update", "target", "28000", "14000", "editor"]]
+        ["demo-admin", "update", "target", "28000", "14000", "editor"]]
 
 
 def test_a_new_goal_and_a_csv_import(monkeypatch, edit_db):

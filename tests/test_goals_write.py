@@ -3,6 +3,7 @@ sum-of-months quarters follow their months. Each test gets its own copy of the g
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -10,10 +11,14 @@ import pytest
 from data import db
 from data import goals as store
 from data.__main__ import main as data_cli
+from data.access import PermissionDenied, Principal
 from data.goals import Change, GoalError, GoalInput
 from goals_fixture import build_goals_fixture
 
-WHO = "sdr1"  # a rep of the funnel fixture (Sam Sdr)
+WHO = Principal("sdr1", "Sam Sdr", "admin", "sdr1")  # an admin: most fixture goals are shared
+MARKETER = Principal("mia", "Mia Marketer", "marketing")
+SELLER = Principal("sam", "Sam Seller", "sales")
+VIEWER = Principal("val", "Val Viewer", "viewer")
 
 
 @pytest.fixture(scope="module")
@@ -150,9 +155,36 @@ def test_a_sum_needs_every_month(con):
         store.save(con, [update("leads", "quarter", "2026-Q1", None, rule="sum_of_months", owner="marketing")], WHO)
 
 
-def test_changes_are_recorded_under_a_known_person(con):
-    with pytest.raises(GoalError, match="'nobody' is not one"):
-        store.save(con, [update("won_revenue", "month", "2026-01", 4500)], "nobody")
+@pytest.mark.parametrize("who, change, message", [
+    (VIEWER, update("leads", "quarter", "2026-Q1", 25, owner="marketing"), r"Val Viewer \(viewer\) may not edit goals"),
+    (SELLER, update("leads", "quarter", "2026-Q1", 25, owner="marketing"),
+     r"may not change leads 2026-Q1 \(owned by marketing\)"),
+    (MARKETER, update("won_revenue", "month", "2026-01", 4500), r"won_revenue 2026-01 \(owned by shared\)"),
+    # Marketing may not hand its goal to sales, nor take a shared one over.
+    (MARKETER, update("leads", "quarter", "2026-Q1", 25, owner="sales"), r"\(owned by sales\)"),
+    (MARKETER, update("won_revenue", "month", "2026-01", 4000, owner="marketing"), r"\(owned by shared\)"),
+    (MARKETER, Change("create", GoalInput("sqls", "month", "2026-05", owner_team="sales", target=3), "the form"),
+     r"sqls 2026-05 \(owned by sales\)"),
+])
+def test_a_change_outside_the_role_is_refused_and_changes_nothing(con, who, change, message):
+    before = snapshot(con)
+    audit_rows = con.execute("select count(*) from audit_log").fetchall()
+    with pytest.raises(PermissionDenied, match=message):
+        store.save(con, [change], who)
+    assert snapshot(con) == before
+    assert con.execute("select count(*) from audit_log").fetchall() == audit_rows
+
+
+def test_a_team_edits_its_own_goals_and_the_audit_log_keeps_before_and_after(con):
+    store.save(con, [update("leads", "quarter", "2026-Q1", 25, owner="marketing")], MARKETER)
+    assert target(con, "g-leads-q1") == 25
+    store.save(con, [update("win_rate", "quarter", "2026-Q1", 0.4, owner="sales")], SELLER)
+    rows = con.execute("select actor, actor_role, action, entity, entity_id, before_json, after_json "
+                       "from audit_log order by audit_id").fetchall()
+    assert [r[:5] for r in rows] == [("mia", "marketing", "goals.update", "goal", "g-leads-q1"),
+                                     ("sam", "sales", "goals.update", "goal", "g-winrate-q1")]
+    before, after = json.loads(rows[0][5]), json.loads(rows[0][6])
+    assert (before["target"], after["target"], after["owner_team"], after["period"]) == (20, 25, "marketing", "2026-Q1")
 
 
 def test_a_failure_while_writing_leaves_nothing_half_written(con, monkeypatch):
@@ -232,8 +264,8 @@ def test_the_command_line_exports_and_imports(db_file, tmp_path, capsys):
     assert text.startswith("metric_name,period_type,period,scope_type,scope_value,owner_team,target,target_rule\n")
     plan = tmp_path / "plan.csv"
     plan.write_text(CSV_OK)
-    assert data_cli(["goals", "import", str(plan), "--db", path, "--as", WHO]) == 0
+    assert data_cli(["goals", "import", str(plan), "--db", path, "--as", "sdr1"]) == 0
     assert "Imported plan.csv: 1 created, 1 updated, 0 deleted, 0 unchanged." in capsys.readouterr().out
     plan.write_text(CSV_OK.replace("4200", "-1"))
-    assert data_cli(["goals", "import", str(plan), "--db", path, "--as", WHO]) == 1
+    assert data_cli(["goals", "import", str(plan), "--db", path, "--as", "sdr1"]) == 1
     assert "plan.csv line 2, target '-1'" in capsys.readouterr().err

@@ -25,7 +25,7 @@ def start(monkeypatch, path: Path, query: dict | None = None) -> AppTest:
 
 
 def open_data_page(at: AppTest) -> AppTest:
-    return at.switch_page("pages/data.py").run()
+    return at.switch_page("views/data.py").run()
 
 
 def upload_mini(at: AppTest, **overrides: str) -> AppTest:
@@ -74,8 +74,11 @@ def test_upload_preview_and_load_through_the_page(monkeypatch, empty_store):
     assert tiles(at)["Leads without source or campaign"] == "40.0%"
     assert tiles(at)["Opportunities without a lead"] == "50.0%"
     assert tiles(at)["Leads with an estimated stage time"] == "40.0%"
-    log = at.dataframe[-2].value  # the load log, then what the selected load did per table
+    log = at.dataframe[-3].value  # the load log, what the selected load did per table, the audit log
     assert log["preset"].tolist() == ["Mini CRM"] and log["inserted"].tolist() == [27]
+    audit = at.dataframe[-1].value  # the admin's audit log: the import, by the open demo's first principal
+    assert audit[["actor", "actor_role", "action", "entity"]].values.tolist() == [
+        ["demo-admin", "admin", "data.import", "data_loads"]]
 
 
 def test_problems_block_the_load_until_quarantine_is_chosen(monkeypatch, empty_store):
@@ -89,7 +92,7 @@ def test_problems_block_the_load_until_quarantine_is_chosen(monkeypatch, empty_s
     assert not at.button(key="data_confirm").disabled
     at.button(key="data_confirm").click().run()
     assert "1 bad rows kept in quarantine" in at.success[0].value
-    quarantine = at.dataframe[-1].value
+    quarantine = at.dataframe[-2].value  # then the audit log
     assert quarantine[["file_name", "cell_value"]].values.tolist() == [["leads.csv", "someday"]]
 
 

@@ -14,12 +14,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from data.access import shell_principal
 from data.importers import ImportRejected, SourceFile, history, load, parse_spec, prepare
 from import_fixture import files as mini_files
 from import_fixture import new_store, one, snapshot
 from metrics import get
 from metrics.filters import Filters
 from ui.export import safe_csv
+
+ADMIN = shell_principal("test")  # imports are admins' (the command line acts as one)
 
 MAPPING = """
 name = "Hard inputs"
@@ -62,23 +65,23 @@ def test_an_empty_file_is_refused_and_says_so(con):
     assert plan.blocked
     assert plan.problems.iloc[0]["reason"] == "the file is empty: there is no header row"
     with pytest.raises(ImportRejected):
-        load(con, plan, "quarantine", "test")
+        load(con, plan, "quarantine", ADMIN)
 
 
 def test_a_header_only_file_has_no_rows_and_no_problems(con):
     plan = plan_for(con, HEADER.encode())
     assert plan.problems.empty and plan.summary["rows"].tolist() == [0]
     with pytest.raises(ImportRejected, match="hold no rows to load"):
-        load(con, plan, "strict", "test")
+        load(con, plan, "strict", ADMIN)
     # Beside a file with rows it is simply empty (Salesforce exports carry several such files).
     both = prepare(con.cursor(), spec(), [SourceFile("a.csv", HEADER.encode()),
                                           SourceFile("b.csv", (HEADER + "1,2026-01-02,Acme,Web\n").encode())])
-    load(con, both, "strict", "test")
+    load(con, both, "strict", ADMIN)
     assert stored(con, "source_id") == ["1"]
 
 
 def test_a_semicolon_delimited_file_is_recognised(con):
-    load(con, plan_for(con, b"id;created;company;source\n1;2026-01-02;Acme, Inc.;Web\n"), "strict", "test")
+    load(con, plan_for(con, b"id;created;company;source\n1;2026-01-02;Acme, Inc.;Web\n"), "strict", ADMIN)
     assert stored(con, "account_name") == ["Acme, Inc."]
 
 
@@ -89,18 +92,18 @@ def test_an_unknown_delimiter_is_named_as_the_likely_cause(con):
     reason = plan.problems.iloc[0]["reason"]
     assert "column 'id' not found" in reason and "another delimiter" in reason
     # The mapping can say which delimiter the file uses.
-    load(con, plan_for(con, data, the_spec=spec('delimiter = ":"')), "strict", "test")
+    load(con, plan_for(con, data, the_spec=spec('delimiter = ":"')), "strict", ADMIN)
     assert stored(con, "account_name") == ["Acme"]
 
 
 def test_a_utf8_bom_does_not_end_up_in_the_first_column_name(con):
-    load(con, plan_for(con, b"\xef\xbb\xbf" + (HEADER + "7,2026-01-02,Acme,Web\n").encode()), "strict", "test")
+    load(con, plan_for(con, b"\xef\xbb\xbf" + (HEADER + "7,2026-01-02,Acme,Web\n").encode()), "strict", ADMIN)
     assert stored(con, "source_id") == ["7"]
 
 
 def test_crlf_line_endings_leave_no_carriage_returns(con):
     data = (HEADER + "1,2026-01-02,Acme,Web\n2,2026-01-03,Beta,Events\n").replace("\n", "\r\n").encode()
-    load(con, plan_for(con, data), "strict", "test")
+    load(con, plan_for(con, data), "strict", ADMIN)
     assert stored(con, "source_channel") == ["Web", "Events"]
 
 
@@ -112,7 +115,7 @@ def test_bytes_that_are_not_utf8_are_located_and_the_fix_named(con):
     assert problem["file"] == "people.csv" and pd.isna(problem["row"])
     assert problem["reason"].startswith("line 3: byte 0xE9 is not valid utf-8 text")
     assert "encoding cp1252" in problem["reason"] and "Caf" in problem["value"]
-    load(con, plan_for(con, data, the_spec=spec().with_encoding("cp1252")), "strict", "test")
+    load(con, plan_for(con, data, the_spec=spec().with_encoding("cp1252")), "strict", ADMIN)
     assert stored(con, "account_name") == ["Acme", "Café Olé"]
 
 
@@ -121,14 +124,14 @@ def test_quoted_commas_and_line_breaks_stay_inside_their_field(con):
     plan = plan_for(con, data)
     # The record with the line break is row 2; the bad date is in row 3, as a spreadsheet numbers them.
     assert plan.problems[["row", "column", "value"]].values.tolist() == [[3, "created", "not a date"]]
-    load(con, plan, "quarantine", "test")
+    load(con, plan, "quarantine", ADMIN)
     assert stored(con, "account_name") == ["Acme, Inc.\nLondon office"]
 
 
 def test_dates_in_several_formats(con):
     rows = ["1,2026-01-31,a,x", "2,2026-01-31T09:30:00Z,b,x", "3,2026-01-31 09:30:00+02:00,c,x",
             "4,31/01/2026,d,x", "5,01/31/2026 09:30 PM,e,x", "6,31.01.2026,f,x", "7,2026-01-31 09:30,g,x"]
-    load(con, plan_for(con, (HEADER + "\n".join(rows) + "\n").encode()), "strict", "test")
+    load(con, plan_for(con, (HEADER + "\n".join(rows) + "\n").encode()), "strict", ADMIN)
     assert stored(con, "created_at") == [
         datetime(2026, 1, 31), datetime(2026, 1, 31, 9, 30), datetime(2026, 1, 31, 7, 30),  # offsets become UTC
         datetime(2026, 1, 31), datetime(2026, 1, 31, 21, 30), datetime(2026, 1, 31), datetime(2026, 1, 31, 9, 30)]
@@ -141,7 +144,7 @@ def test_formula_like_cells_are_kept_as_text_and_escaped_in_every_export(con):
     formulas = ["=cmd|' /C calc'!A0", "+1 555 0100", "-2", "@SUM(A1)"]
     rows = [f'{i},2026-01-0{i},"{text}","{text}"' for i, text in enumerate(formulas, start=1)]
     bad = '9,never,"=HYPERLINK(""http://x"")",Web'
-    load(con, plan_for(con, (HEADER + "\n".join(rows + [bad]) + "\n").encode()), "quarantine", "test")
+    load(con, plan_for(con, (HEADER + "\n".join(rows + [bad]) + "\n").encode()), "quarantine", ADMIN)
     assert stored(con, "account_name") == formulas and stored(con, "source_channel") == formulas
     # The records behind a stage (Funnel > Records) carry the channel; their download escapes it.
     records = get("funnel_records")(con.cursor(), Filters(datetime(2026, 1, 1).date(), datetime(2026, 1, 31).date()),
@@ -159,14 +162,14 @@ def test_formula_like_cells_are_kept_as_text_and_escaped_in_every_export(con):
 
 def test_a_file_that_fails_part_way_changes_nothing(con):
     load(con, prepare(con.cursor(), parse_spec(MAPPING.format(extra=""), "hard.toml"),
-                      [SourceFile("people.csv", (HEADER + "0,2026-01-01,Zero,Web\n").encode())]), "strict", "test")
+                      [SourceFile("people.csv", (HEADER + "0,2026-01-01,Zero,Web\n").encode())]), "strict", ADMIN)
     before = snapshot(con)
     rows = [f"{i},2026-01-{i % 28 + 1:02d},Company {i},Web" for i in range(1, 1001)]
     rows[699] = "700,2026-02-30,Company 700,Web"  # row 701 of the file: 30 February
     plan = plan_for(con, (HEADER + "\n".join(rows) + "\n").encode())
     assert plan.problems[["row", "column", "value"]].values.tolist() == [[701, "created", "2026-02-30"]]
     with pytest.raises(ImportRejected):
-        load(con, plan, "strict", "test")
+        load(con, plan, "strict", ADMIN)
     assert snapshot(con) == before
 
 
@@ -181,7 +184,7 @@ def test_parquet_files_load_with_their_own_types(con):
                       "company": ["Acme", None], "source": ["Web", "Events"]})
     buffer = io.BytesIO()
     pq.write_table(table, buffer)
-    load(con, plan_for(con, buffer.getvalue(), "people.parquet"), "strict", "test")
+    load(con, plan_for(con, buffer.getvalue(), "people.parquet"), "strict", ADMIN)
     assert stored(con, "created_at") == [datetime(2026, 1, 2, 8), datetime(2026, 1, 3)]
     assert stored(con, "account_name") == ["Acme", None]
 
@@ -196,5 +199,5 @@ def test_a_zip_archive_is_opened(con):
     from data.importers import expand_archives
 
     plan = prepare(con.cursor(), SPEC, expand_archives([SourceFile("export.zip", buffer.getvalue())]))
-    load(con, plan, "strict", "test")
+    load(con, plan, "strict", ADMIN)
     assert one(con, "select count(*) from leads") == 5

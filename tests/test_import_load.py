@@ -8,9 +8,12 @@ from datetime import datetime
 
 import pytest
 
+from data.access import shell_principal
 from data.importers import ImportRejected, load, prepare
 from data.importers import write as write_module
 from import_fixture import CAMPAIGNS, DEALS, LEADS, SPEC, counts, files, import_mini, new_store, one, snapshot
+
+ADMIN = shell_principal("test")  # imports are admins' (the command line acts as one)
 
 
 @pytest.fixture
@@ -115,7 +118,7 @@ def test_a_column_missing_from_a_newer_export_is_not_erased(con):
                                 for i, line in enumerate(LEADS.splitlines()))
     plan = prepare(con.cursor(), SPEC, files(leads=without_segment.replace(",SMB,", ",").replace(",Enterprise,", ",")))
     assert plan.problems.empty
-    load(con, plan, "strict", "test")
+    load(con, plan, "strict", ADMIN)
     assert one(con, "select segment from leads where lead_id = 'mini:L3'") == "Enterprise"
 
 
@@ -126,7 +129,7 @@ def test_a_problem_anywhere_loads_nothing_by_default(con):
     bad = DEALS + "D3,L3,lots,2026-02-30,,Open\n"
     plan = prepare(con.cursor(), SPEC, files(deals=bad))
     with pytest.raises(ImportRejected, match="Nothing was loaded: 2 problems in 1 rows"):
-        load(con, plan, "strict", "test")
+        load(con, plan, "strict", ADMIN)
     assert snapshot(con) == before
 
 
@@ -139,7 +142,7 @@ def test_quarantine_loads_the_good_rows_and_keeps_the_bad_with_their_dependants(
     assert problems == [["deals.csv", 4, "lead_id", "L6"], ["leads.csv", 6, "created", "yesterday"]]
     assert "not a date in any of" in plan.problems["reason"].iloc[1]
     assert "neither among this import's good rows nor in the store" in plan.problems["reason"].iloc[0]
-    result = load(con, plan, "quarantine", "test")
+    result = load(con, plan, "quarantine", ADMIN)
     assert result.quarantined_rows == 2
     # The story loads as without the two rows.
     assert one(con, "select count(*) from leads") == 5 and one(con, "select count(*) from opportunities") == 2
@@ -162,11 +165,11 @@ def test_a_failure_while_writing_rolls_everything_back(con, monkeypatch):
     newer = LEADS + "L7,2026-02-20,Events,,,Omega,SMB,,,open,2026-02-20\n"
     plan = prepare(con.cursor(), SPEC, files(leads=newer, campaigns=CAMPAIGNS.replace(",400", ",800")))
     with pytest.raises(RuntimeError, match="disk full"):
-        load(con, plan, "strict", "test")
+        load(con, plan, "strict", ADMIN)
     assert snapshot(con) == before
     # The connection is usable afterwards and the same plan loads once the fault is gone.
     monkeypatch.undo()
-    load(con, plan, "strict", "test")
+    load(con, plan, "strict", ADMIN)
     assert one(con, "select count(*) from leads where lead_id = 'mini:L7'") == 1
 
 
@@ -196,7 +199,7 @@ def test_a_missing_required_column_rejects_the_file(con):
     problem = plan.problems.iloc[0]
     assert problem["file"] == "leads.csv" and "column 'created' not found" in problem["reason"]
     with pytest.raises(ImportRejected, match="cannot be read as a whole"):
-        load(con, plan, "quarantine", "test")
+        load(con, plan, "quarantine", ADMIN)
 
 
 def test_a_conflicting_write_in_the_same_moment_loads_nothing(con, monkeypatch):
@@ -212,6 +215,6 @@ def test_a_conflicting_write_in_the_same_moment_loads_nothing(con, monkeypatch):
 
     monkeypatch.setattr(write_module, "_log", someone_else_writes_first)
     with pytest.raises(ImportRejected, match="another change was written at the same moment"):
-        load(con, plan, "strict", "test")
+        load(con, plan, "strict", ADMIN)
     assert con.execute("select lead_id, source_system from leads").fetchall() == [("mini:L1", "elsewhere")]
     assert one(con, "select count(*) from data_loads") == 0

@@ -7,8 +7,11 @@ from datetime import datetime
 
 import pytest
 
+from data.access import shell_principal
 from data.importers import MappingError, SourceFile, load, parse_spec, prepare, preset, preset_text
 from import_fixture import MAPPING, counts, new_store, one
+
+ADMIN = shell_principal("test")  # imports are admins' (the command line acts as one)
 
 CONTACTS = (
     'Record ID,First Name,Create Date,Original Source,Lifecycle Stage,Lead Status,Email,Company Name,'
@@ -44,7 +47,7 @@ def test_hubspot_contacts_and_deals_exports(con):
              SourceFile("hubspot-crm-exports-all-deals-2026-03-01.csv", DEALS.encode())]
     plan = prepare(con.cursor(), preset("hubspot"), files)
     assert plan.problems.empty
-    result = load(con, plan, "strict", "test")
+    result = load(con, plan, "strict", ADMIN)
     # 3 contacts + a lead made up for 9002 (no associated contact); 3 deals. Entries:
     # 101: lead, MQL, SQL (dated; its SQL lifecycle stage adds nothing), SAL (In Progress, estimated),
     #      9001's opportunity and won = 6
@@ -73,7 +76,7 @@ def test_hubspot_internal_property_names_work_too(con):
                 "7,2026-02-01T08:00:00Z,marketingqualifiedlead,2026-02-02T08:00:00Z,EMAIL_MARKETING,"
                 "2026-02-03T08:00:00Z\n")
     load(con, prepare(con.cursor(), preset("hubspot"), [SourceFile("contacts.csv", contacts.encode())]),
-         "strict", "test")
+         "strict", ADMIN)
     assert entries(con, "hubspot:7") == [("lead", False), ("mql", False)]
     assert one(con, "select source_channel from leads") == "Email Marketing"
 
@@ -125,7 +128,7 @@ def test_salesforce_conversions_members_and_deleted_rows(con):
     notes = dict(zip(plan.summary["file"], plan.summary["note"]))
     assert notes["Lead.csv"] == "1 skipped: IsDeleted is '1'"
     assert notes["CampaignMember.csv"] == "1 skipped: LeadId is ''"
-    result = load(con, plan, "strict", "test")
+    result = load(con, plan, "strict", ADMIN)
     # The converted lead is the opportunity's lead: no lead is made up. Its entries: lead (2 Jan), SQL
     # (ConvertedDate 9 Jan; the 'Closed - Converted' status adds nothing), opportunity, lost = 4.
     assert counts(result) == {"campaigns": (1, 0, 0, 0), "campaign_spend": (1, 0, 0, 0), "leads": (1, 0, 0, 0),
@@ -139,7 +142,7 @@ def test_salesforce_conversions_members_and_deleted_rows(con):
     assert con.execute("select touchpoint_id, lead_id, campaign_id, channel, touch_type, touched_at, source_id "
                        "from touchpoints").fetchone() == (
         1, "salesforce:00QA", "salesforce:701A", "Webinar", "campaign_member", datetime(2026, 1, 5, 11), "00vA")
-    again = load(con, prepare(con.cursor(), preset("salesforce"), files), "strict", "test")
+    again = load(con, prepare(con.cursor(), preset("salesforce"), files), "strict", ADMIN)
     assert counts(again)["touchpoints"] == (0, 0, 1, 0)
 
 

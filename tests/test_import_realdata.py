@@ -8,10 +8,13 @@ from datetime import date, datetime
 
 import pytest
 
+from data.access import shell_principal
 from data.importers import from_paths, load, load_spec, prepare, preset
 from import_fixture import MAVEN, MAVEN_MAPPING, SALESFORCE, counts, new_store, one
 from metrics import get
 from metrics.filters import Filters
+
+ADMIN = shell_principal("test")  # imports are admins' (the command line acts as one)
 
 
 def rows(path) -> list[dict[str, str]]:
@@ -37,7 +40,7 @@ def test_salesforce_sample_end_to_end(con):
     assert plan.problems.empty
     summary = dict(zip(plan.summary["file"], plan.summary["used as"]))
     assert summary["Contact.csv"] == "not stored" and summary["Account.csv"] == "lookup: account"
-    result = load(con, plan, "strict", "test")
+    result = load(con, plan, "strict", ADMIN)
 
     # Every lead converted into no opportunity (ConvertedOpportunityId is the empty sentinel everywhere),
     # so each opportunity gets a made-up lead: 22 + 31 leads.
@@ -70,7 +73,7 @@ def test_salesforce_sample_end_to_end(con):
     everything = Filters(date(2010, 1, 1), date(2026, 12, 31), as_of=date(2026, 12, 31))
     assert get("won_deals")(con.cursor(), everything)["value"].iloc[0] == 18
     # Loading the same export again changes nothing.
-    again = load(con, prepare(con.cursor(), preset("salesforce"), from_paths([SALESFORCE])), "strict", "test")
+    again = load(con, prepare(con.cursor(), preset("salesforce"), from_paths([SALESFORCE])), "strict", ADMIN)
     assert again.counts[["inserted", "updated", "removed"]].to_numpy().sum() == 0
 
 
@@ -83,7 +86,7 @@ def test_maven_sample_end_to_end_through_the_readme_mapping(con):
 
     plan = prepare(con.cursor(), load_spec(MAVEN_MAPPING), from_paths([MAVEN]))
     assert plan.problems.empty
-    result = load(con, plan, "strict", "test")
+    result = load(con, plan, "strict", ADMIN)
     # One made-up lead per deal; entries: lead + opportunity per deal, won or lost per closed deal.
     assert counts(result) == {"leads": (8800, 0, 0, 0), "opportunities": (8800, 0, 0, 0),
                               "stage_events": (8800 * 2 + by_stage["Won"] + by_stage["Lost"], 0, 0, 0)}

@@ -16,7 +16,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from data import db, marts, meetings
-from data.access import Principal
 from meeting_fixture import FEB, MAYA, at, build_meeting_fixture
 from metrics.meeting import BOARD_KEYS, board
 
@@ -46,7 +45,7 @@ def start(monkeypatch, db_path, rep_id: str = "mk1", query=FEBRUARY) -> AppTest:
     app.query_params.update(query)
     app.session_state["acting_as"] = rep_id
     app.run()
-    app.switch_page("pages/meeting.py").run()
+    app.switch_page("views/meeting.py").run()
     assert not app.exception, [e.value for e in app.exception]
     return app
 
@@ -175,10 +174,9 @@ def test_compare_two_snapshots(monkeypatch, app_db):
 
 
 def test_a_viewer_cannot_freeze(monkeypatch, app_db):
-    app = start(monkeypatch, app_db)
-    app.session_state["principal"] = Principal("vic", "Vic Viewer", "viewer")
+    app = start(monkeypatch, app_db, "demo-leadership")  # open demo mode's leadership viewer
     app.button(key="meeting_freeze").click().run()
-    assert any("Vic Viewer (viewer) may not freeze a meeting snapshot" in e.value for e in app.error)
+    assert any("Leadership (viewer) may not freeze a meeting snapshot" in e.value for e in app.error)
     assert rows(app_db, "select count(*) from meeting_snapshots")[0][0] == 0
 
 
@@ -192,7 +190,7 @@ def test_an_annotation_reaches_the_funnel_trend(monkeypatch, app_db):
     assert rows(app_db, "select kind, label, annotated_on, created_by from annotations") == [
         ("note", "Lead form shortened", date(2026, 2, 15), "mk1")]
     # The Funnel page's trend chart (its default view) draws it, with the launch of Brand search on 1 Feb.
-    app.switch_page("pages/funnel.py").run()
+    app.switch_page("views/funnel.py").run()
     figure = json.loads(app.get("plotly_chart")[-1].proto.spec)
     texts = [a.get("text", "") for a in figure["layout"]["annotations"]]
     key = next(t for t in texts if "Note: Lead form shortened" in t)

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from attribution_fixture import build_attribution_fixture
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGE = "pages/campaigns.py"
+PAGE = "views/campaigns.py"
 Q1 = {"start": "2026-01-01", "end": "2026-03-31"}
 
 

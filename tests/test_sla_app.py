@@ -35,7 +35,7 @@ def start(monkeypatch, db_path, rep_id: str = "sdr1", query=MARCH) -> AppTest:
     at.query_params.update(query)
     at.session_state["acting_as"] = rep_id
     at.run()
-    at.switch_page("pages/sla.py").run()
+    at.switch_page("views/sla.py").run()
     assert not at.exception
     return at
 
@@ -71,9 +71,9 @@ def test_breach_drill_down(monkeypatch, app_db):
     assert at.selectbox(key="sla_records_value").options == ["All", "Paid Social", "Webinars"]
 
 
-def test_policy_is_edited_by_managers_only(monkeypatch, app_db):
+def test_policy_is_edited_by_admins_only(monkeypatch, app_db):
     rep = start(monkeypatch, app_db, "sdr1")
-    assert any("Managers of either side edit the policy" in c.value for c in rep.caption)
+    assert any("Admins edit the policy" in c.value for c in rep.caption)
     assert not any(b.label == "Save policy" for b in rep.button)
 
     manager = start(monkeypatch, app_db, "mgr1")

@@ -6,12 +6,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from data import audit
 from data.importers import ImportPlan, ImportSpec, LoadResult, SourceFile, expand_archives, history
 from data.importers.plan import prepare
 from data.importers.spec import EXAMPLES_DIR, parse_spec, preset
 from data.importers.write import load, preview_counts
 from metrics.filters import Filters
-from ui import identity, store
+from ui import auth, store
 
 SOURCES = {"Salesforce": "salesforce", "HubSpot": "hubspot", "Mapping file": None}
 _PLAN_KEY = "data_plan"
@@ -56,15 +57,10 @@ def run_import(spec: ImportSpec, files: list[SourceFile], mode: str) -> LoadResu
         plan = prepare(cur, spec, files)
     finally:
         cur.close()
-    result = load(store.connection(str(store.db_path())), plan, mode, who())
+    result = load(store.connection(str(store.db_path())), plan, mode, auth.current())
     store.clear_caches()
     st.session_state.pop(_PLAN_KEY, None)
     return result
-
-
-def who() -> str:
-    user = identity.current()
-    return f"{user.name} ({user.rep_id})" if user else "app user (no one picked in the sidebar)"
 
 
 def loads() -> pd.DataFrame:
@@ -83,6 +79,23 @@ def load_tables(load_id: int) -> pd.DataFrame:
         cur.close()
 
 
+def audit_log(action: str | None = None) -> pd.DataFrame:
+    """The newest audit rows, read as the signed-in user (data.audit refuses anyone but an admin)."""
+    cur = _cursor()
+    try:
+        return audit.read(cur, auth.current(), action=action)
+    finally:
+        cur.close()
+
+
+def audit_actions() -> list[str]:
+    cur = _cursor()
+    try:
+        return audit.actions(cur, auth.current())
+    finally:
+        cur.close()
+
+
 def quarantine() -> pd.DataFrame:
     cur = _cursor()
     try:
@@ -92,9 +105,12 @@ def quarantine() -> pd.DataFrame:
 
 
 def whole_store() -> Filters | None:
-    """Filters spanning every lead in the store, no dimension filters; None for an empty store."""
+    """Filters spanning every lead in the store (in the user's row scope), no dimension filters; None for
+    an empty store."""
     bounds = store.bounds()
-    return Filters(start=bounds[0], end=bounds[1]) if bounds else None
+    user = auth.current()
+    return Filters(start=bounds[0], end=bounds[1], scope_regions=user.scope_regions,
+                   scope_segments=user.scope_segments) if bounds else None
 
 
 def for_display(frame: pd.DataFrame) -> pd.DataFrame:

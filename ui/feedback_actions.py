@@ -1,7 +1,8 @@
 """The Feedback and SLA pages' writes and form lists: a fresh cursor per call on the process's one connection.
 
-Every write takes the acting user's rep id (ui.identity.current(), never a form field), clears the caches the
-moment it lands so every page shows it, and turns a refusal into a message for the page to show.
+Every write takes the signed-in principal (ui.auth.current(), never a form field), which data.feedback checks
+against its role; it clears the caches the moment it lands so every page shows it, and turns a refusal (a bad
+value, or a role that may not) into a message for the page to show.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from data import feedback
+from data.access import PermissionDenied, Principal
 from data.feedback import FeedbackError
 from ui import store
 
@@ -20,12 +21,12 @@ def _cursor():
     return store.connection(str(store.db_path())).cursor()
 
 
-def write(action: Callable[..., Any], rep_id: str, *args, **kwargs) -> tuple[Any, str | None]:
-    """Run one data.feedback write as `rep_id`; return (its result, None) or (None, the refusal's message)."""
+def write(action: Callable[..., Any], principal: Principal, *args, **kwargs) -> tuple[Any, str | None]:
+    """Run one data.feedback write as `principal`; return (its result, None) or (None, the refusal's message)."""
     cur = _cursor()
     try:
-        result = action(cur, rep_id, *args, **kwargs)
-    except FeedbackError as exc:
+        result = action(cur, principal, *args, **kwargs)
+    except (FeedbackError, PermissionDenied) as exc:
         return None, str(exc)
     finally:
         cur.close()
@@ -39,13 +40,5 @@ def read(listing: Callable[..., _T], *args, **kwargs) -> _T:
     cur = _cursor()
     try:
         return listing(cur, *args, **kwargs)
-    finally:
-        cur.close()
-
-
-def is_admin(rep_id: str | None) -> bool:
-    cur = _cursor()
-    try:
-        return feedback.is_admin(cur, rep_id)
     finally:
         cur.close()

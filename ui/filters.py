@@ -1,4 +1,5 @@
-"""The shared sidebar filters, kept in the URL so a view can be shared as a link."""
+"""The shared sidebar filters, kept in the URL so a view can be shared as a link, under the signed-in
+user's row scope (a scoped user is only offered, and only ever reads, their own regions and segments)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from datetime import date
 
 import streamlit as st
 
+from data.access import Principal
 from metrics.filters import Filters, default_window
 
 # Filters field -> (widget key, URL parameter, sidebar label)
@@ -18,11 +20,13 @@ _DIMENSIONS = {
 _DATES_KEY = "f_dates"
 
 
-def sidebar(options: dict[str, dict[str, str]], bounds: tuple[date, date]) -> Filters:
+def sidebar(options: dict[str, dict[str, str]], bounds: tuple[date, date], principal: Principal) -> Filters:
     """Draw the filters; return them as a Filters value. The URL is read once, then kept in step."""
+    options = scoped_options(options, principal)
     first, last = bounds
     if _DATES_KEY not in st.session_state:
         _seed_from_url(options, first, last)
+    _drop_unoffered(options)
     with st.sidebar:
         st.subheader("Filters")
         picked = st.date_input("Date range", key=_DATES_KEY,
@@ -32,18 +36,32 @@ def sidebar(options: dict[str, dict[str, str]], bounds: tuple[date, date]) -> Fi
             labels = options.get(field, {})
             st.multiselect(label, options=list(labels), key=key, placeholder="All",
                            format_func=lambda value, labels=labels: labels.get(value, value))
+        if principal.is_scoped:
+            st.caption("You see " + " · ".join(principal.scope_regions + principal.scope_segments) + " only.")
     start, end = (picked[0], picked[-1]) if picked else (first, last)
     chosen = {field: tuple(st.session_state[key]) for field, (key, _p, _l) in _DIMENSIONS.items()}
     _write_url(start, end, chosen)
-    return Filters(start=start, end=end, **chosen)
+    return Filters(start=start, end=end, scope_regions=principal.scope_regions,
+                   scope_segments=principal.scope_segments, **chosen)
+
+
+def scoped_options(options: dict[str, dict[str, str]], principal: Principal) -> dict[str, dict[str, str]]:
+    """The filter options a user may pick from: a scoped user's regions and segments only."""
+    limits = {"regions": principal.scope_regions, "segments": principal.scope_segments}
+    return {field: {value: label for value, label in labels.items()
+                    if not limits.get(field) or value in limits[field]}
+            for field, labels in options.items()}
+
+
+def _drop_unoffered(options: dict[str, dict[str, str]]) -> None:
+    """Forget picks the options no longer hold (another user signed in on this session, with a scope)."""
+    for field, (key, _param, _label) in _DIMENSIONS.items():
+        if key in st.session_state:
+            st.session_state[key] = [v for v in st.session_state[key] if v in options.get(field, {})]
 
 
 def current() -> Filters:
     """The filters app.py drew for this run."""
-    if "filters" not in st.session_state:
-        # On a fresh server a deep link can run a page without the router (Streamlit falls back to
-        # its pages/ folder); send the visitor through the router, which draws the filters.
-        st.switch_page("app.py")
     return st.session_state["filters"]
 
 

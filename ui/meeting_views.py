@@ -1,8 +1,8 @@
-"""The Meeting page's reads and writes, and the one place that says who is acting.
+"""The Meeting page's reads and writes.
 
 Reads go through ui.store's cached metric calls; a snapshot's frames never change once written, so they
 are cached on (store, snapshot) alone. Every write goes through data.meetings (permission checked,
-validated, one transaction, audited) under `current_principal()`, and clears the caches the moment it
+validated, one transaction, audited) under `auth.current()`, and clears the caches the moment it
 lands so every page shows it.
 """
 
@@ -17,21 +17,11 @@ import pandas as pd
 import streamlit as st
 
 from data import meetings
-from data.access import PermissionDenied, Principal
+from data.access import PermissionDenied
 from data.snapshots import read_frames, snapshot_row
 from metrics.filters import Filters
 from metrics.meeting import board_requests
-from ui import identity, store
-
-
-def current_principal() -> Principal | None:
-    """The signed-in principal once sign-in is wired into the router (st.session_state['principal']);
-    until then the sidebar's 'acting as' person, with their side of the house as the role."""
-    principal = st.session_state.get("principal")
-    if principal is not None:
-        return principal
-    user = identity.current()
-    return None if user is None else Principal(user.rep_id, user.name, user.side, user.rep_id)
+from ui import auth, store
 
 
 def live_board(f: Filters) -> dict[str, pd.DataFrame]:
@@ -78,7 +68,7 @@ def write(action: Callable[..., Any], *args, **kwargs) -> tuple[Any, str | None]
     """Run one data.meetings write as the current principal: (its result, None), or (None, why it was refused)."""
     cur = store.connection(str(store.db_path())).cursor()
     try:
-        result = action(cur, current_principal(), *args, **kwargs)
+        result = action(cur, auth.current(), *args, **kwargs)
     except (meetings.MeetingError, PermissionDenied) as exc:
         return None, str(exc)
     finally:

@@ -9,6 +9,7 @@ import streamlit as st
 
 import metrics
 from data import db
+from data.access import Principal
 from metrics.filters import Filters, data_bounds, filter_options
 
 DEMO_LEADS = 50_000
@@ -77,24 +78,65 @@ def _bounds(path: str):
         cur.close()
 
 
-def people() -> list:
-    """Everyone in the reps table, for the 'acting as' picker."""
-    return _people(str(db_path()))
+def reps() -> dict[str, str]:
+    """Everyone in the reps table (rep id -> "name · team"), e.g. to own an action item."""
+    return _reps(str(db_path()))
 
 
 @st.cache_data(ttl=600, show_spinner=False)
-def _people(path: str) -> list:
-    from ui.identity import User
+def _reps(path: str) -> dict[str, str]:
+    return {rep_id: f"{name} · {team}" for rep_id, name, team, _function, _role in _rep_rows(path)}
 
+
+def _rep_rows(path: str) -> list[tuple]:
     cur = connection(path).cursor()
     try:
-        rows = cur.execute(
-            "select r.rep_id, r.rep_name, r.team_id, t.team_name, t.team_function, r.rep_role "
+        return cur.execute(
+            "select r.rep_id, r.rep_name, t.team_name, t.team_function, r.rep_role "
             "from reps as r join teams as t using (team_id) order by t.team_function, t.team_name, r.rep_name"
         ).fetchall()
     finally:
         cur.close()
-    return [User(*row) for row in rows]
+
+
+def is_demo_store() -> bool:
+    """True when everything in the store came from the demo generator (open demo mode's default)."""
+    return _is_demo_store(str(db_path()))
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _is_demo_store(path: str) -> bool:
+    cur = connection(path).cursor()
+    try:
+        sources = {row[0] for row in cur.execute("select distinct source_system from data_loads").fetchall()}
+    finally:
+        cur.close()
+    return sources == {"demo"}
+
+
+def demo_principals() -> dict[str, tuple[Principal, str]]:
+    """Open demo mode's cast by user name, each with its label: an admin, a leadership viewer, a viewer
+    limited to one region, then every rep (managers as admins, marketing as marketing, SDRs and AEs as sales)."""
+    return _demo_principals(str(db_path()))
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _demo_principals(path: str) -> dict[str, tuple[Principal, str]]:
+    cur = connection(path).cursor()
+    try:
+        regions = [row[0] for row in cur.execute("select distinct region from leads where region is not null "
+                                                 "order by 1 limit 1").fetchall()]
+    finally:
+        cur.close()
+    cast = [Principal("demo-admin", "Demo admin", "admin"), Principal("demo-leadership", "Leadership", "viewer")]
+    cast += [Principal("demo-regional", f"Regional lead {region}", "viewer", scope_regions=(region,))
+             for region in regions]
+    labels = {p.username: f"{p.display_name} · {p.role}" for p in cast}
+    for rep_id, name, team, function, role in _rep_rows(path):
+        side = "admin" if role == "manager" else "marketing" if function == "marketing" else "sales"
+        cast.append(Principal(rep_id, name, side, rep_id))
+        labels[rep_id] = f"{name} · {team} · {side}"
+    return {p.username: (p, labels[p.username]) for p in cast}
 
 
 def clear_caches() -> None:
@@ -102,4 +144,6 @@ def clear_caches() -> None:
     _metric.clear()
     _options.clear()
     _bounds.clear()
-    _people.clear()
+    _is_demo_store.clear()
+    _demo_principals.clear()
+    _reps.clear()

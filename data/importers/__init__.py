@@ -1,7 +1,7 @@
 """Importers: Salesforce and HubSpot exports and any CSV or Parquet through a mapping file.
 
     plan = prepare(cur, spec, files)        # read, map and check; nothing written
-    result = load(con, plan, mode, who)     # one transaction: everything or nothing
+    result = load(con, plan, mode, principal)  # admins only; one transaction: everything or nothing
 
 `spec` is `preset("salesforce")`, `preset("hubspot")` or `load_spec("my_mapping.toml")`; `files` are
 `SourceFile`s (`from_paths([...])` on the command line, uploads on the Data page).

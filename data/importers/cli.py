@@ -13,11 +13,11 @@ Exit status: 0 loaded (or, with --dry-run, loadable), 1 not loaded, 2 bad argume
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
 from pathlib import Path
 
 from data import db
+from data.access import shell_principal
 from data.importers import history
 from data.importers.plan import ImportPlan, prepare
 from data.importers.read import from_paths
@@ -43,7 +43,8 @@ def add_parser(commands) -> None:
                              "(default: any problem loads nothing)")
     parser.add_argument("--dry-run", action="store_true", help="read and check only; write nothing")
     parser.add_argument("--encoding", help="read every file in this encoding (e.g. cp1252)")
-    parser.add_argument("--by", default=None, help="who is loading (default: the system user)")
+    parser.add_argument("--by", default=None, help="name the load log and audit trail record "
+                        "(default: cli:<your login>); the command line acts as admin")
     parser.add_argument("--problems-csv", type=Path, help="write every problem found to this CSV file")
     parser.set_defaults(run=run)
 
@@ -97,7 +98,7 @@ def _import(con, spec: ImportSpec, files, args: argparse.Namespace) -> int:
         print(preview_counts(con.cursor(), plan).to_string(index=False))
         return 0
     try:
-        result = load(con, plan, mode, args.by or getpass.getuser())
+        result = load(con, plan, mode, shell_principal(args.by))
     except ImportRejected as exc:
         print(f"\nerror: {exc}", file=sys.stderr)
         return 1

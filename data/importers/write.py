@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from data import marts
+from data import audit, marts
+from data.access import Principal, authorize
 from data.importers.plan import ImportPlan, Staged
 from data.importers.tables import OPPORTUNITY_STAGES
 
@@ -58,9 +59,10 @@ def check_loadable(plan: ImportPlan, mode: str) -> None:
                              "skipped or kept in quarantine).")
 
 
-def load(con: duckdb.DuckDBPyConnection, plan: ImportPlan, mode: str = "strict",
-         loaded_by: str = "unknown") -> LoadResult:
-    """Write `plan` in one transaction on a cursor of `con`; on any failure roll back and re-raise."""
+def load(con: duckdb.DuckDBPyConnection, plan: ImportPlan, mode: str, principal: Principal) -> LoadResult:
+    """Write `plan` in one transaction on a cursor of `con` (admins only; audited); on any failure roll
+    back and re-raise."""
+    authorize(principal, "data.import")
     check_loadable(plan, mode)
     started = time.perf_counter()
     steps = {}
@@ -70,7 +72,7 @@ def load(con: duckdb.DuckDBPyConnection, plan: ImportPlan, mode: str = "strict",
         try:
             counts = _write_tables(cur, plan)
             quarantined = plan.bad_rows if mode == "quarantine" else 0
-            load_id = _log(cur, plan, mode, loaded_by, counts, quarantined)
+            load_id = _log(cur, plan, mode, principal, counts, quarantined)
             steps["tables"] = time.perf_counter() - started
             if _changed(counts):  # inside the transaction: readers never see data without its mart
                 for path in marts.mart_files():
@@ -323,12 +325,12 @@ def _upsert_touchpoints(cur, staged: Staged) -> tuple[int, int, int]:
 
 # --- the log ---------------------------------------------------------------------------------------
 
-def _log(cur, plan: ImportPlan, mode: str, loaded_by: str, counts: pd.DataFrame, quarantined: int) -> int:
+def _log(cur, plan: ImportPlan, mode: str, principal: Principal, counts: pd.DataFrame, quarantined: int) -> int:
     names = ", ".join(sorted(f.name for f in plan.files))
     load_id = cur.execute(
         "insert into data_loads (loaded_by, source_system, description, file_hash, row_count, preset, mode, "
         "file_names, quarantined_rows) values (?, ?, ?, ?, ?, ?, ?, ?, ?) returning load_id",
-        [loaded_by, plan.spec.source_system, f"{plan.spec.name}: {len(plan.files)} files", plan.file_hash,
+        [principal.actor, plan.spec.source_system, f"{plan.spec.name}: {len(plan.files)} files", plan.file_hash,
          plan.rows_read, plan.spec.name, mode, names, quarantined]).fetchone()[0]
     cur.register("import_counts", counts.assign(load_id=load_id))
     cur.execute("insert into data_load_tables (load_id, table_name, inserted_count, updated_count, unchanged_count, "
@@ -342,6 +344,11 @@ def _log(cur, plan: ImportPlan, mode: str, loaded_by: str, counts: pd.DataFrame,
                     "record_json) select load_id, file, row, \"column\", value, reason, record_json "
                     "from import_quarantine")
         cur.unregister("import_quarantine")
+    audit.record(cur, principal, "data.import", "data_loads", str(load_id), None,
+                 {"preset": plan.spec.name, "files": names, "file_hash": plan.file_hash, "mode": mode,
+                  "rows_read": plan.rows_read, "quarantined": quarantined,
+                  "tables": counts.set_index("table")[["inserted", "updated", "unchanged", "removed"]]
+                  .to_dict("index")})
     return int(load_id)
 
 

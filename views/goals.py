@@ -6,15 +6,16 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from data.access import PermissionDenied, Principal
 from data.goals import CSV_COLUMNS, Change, GoalError, GoalInput
 from data.stages import STAGE_LABELS
 from metrics import REGISTRY
 from metrics import goals as g
 from metrics.periods import PERIOD_TYPES, Period, parse_period
 from metrics.registry import OWNERS
+from ui import auth, goals_edit, meeting_views, store
 from ui import format as fmt
 from ui import goals_charts as charts
-from ui import goals_edit, identity, meeting_views, store
 from ui.annotations import annotate
 from ui.export import safe_csv
 from ui.theme import TEAM_LABELS, team_badge
@@ -322,6 +323,9 @@ def run_save(action, success: str) -> None:
     except GoalError as exc:
         st.error("**Nothing was saved.**\n\n" + "\n".join(f"- {p}" for p in exc.problems), icon=":material/block:")
         return
+    except PermissionDenied as exc:
+        st.error(str(exc), icon=":material/block:")
+        return
     st.session_state["goals_flash"] = f"{success}: {result.summary()}."
     st.rerun()
 
@@ -332,10 +336,16 @@ def describe_goal(goals: pd.DataFrame, goal_id: str) -> str:
     return f"{row['label']} · {title}" + ("" if row["scope_label"] == "All" else f" · {row['scope_label']}")
 
 
-def change_form(goals: pd.DataFrame, period: Period, user) -> None:
+def editable_owners(user: Principal) -> list[str]:
+    """The owner teams whose goals this user may create or change (the server checks again on save)."""
+    return [team for team in OWNERS if user.can("goals.edit", team)]
+
+
+def change_form(goals: pd.DataFrame, period: Period, user: Principal) -> None:
     within = g.goals_within(goals, period)
+    within = within[within["owner_team"].isin(editable_owners(user))]
     if within.empty:
-        st.info(f"No goals set within {period.title} yet: add one under New goal.")
+        st.info(f"No goals you may change within {period.title} yet: add one under New goal.")
         return
     goal_id = st.selectbox("Goal", list(within["goal_id"]), key="goals_edit_goal",
                            format_func=lambda i: describe_goal(within, i))
@@ -349,7 +359,8 @@ def change_form(goals: pd.DataFrame, period: Period, user) -> None:
             format="%.4g" if percent else "%.0f",
             help="The sum of its months, kept in step with them." if derived else
             "Above zero; a rate as a fraction (0.3 for 30%).")
-        owner = owner_col.selectbox("Owner team", list(OWNERS), index=list(OWNERS).index(row["owner_team"]),
+        owners = editable_owners(user)
+        owner = owner_col.selectbox("Owner team", owners, index=owners.index(row["owner_team"]),
                                     key=f"goals_edit_owner_{goal_id}", format_func=str.capitalize)
         rule = rule_col.selectbox("Quarter or year target", list(g.TARGET_RULES),
                                   index=list(g.TARGET_RULES).index(row["target_rule"]),
@@ -372,7 +383,7 @@ def scope_choices() -> list[tuple[str, str | None]]:
     return choices
 
 
-def new_form(period: Period, user) -> None:
+def new_form(period: Period, user: Principal) -> None:
     metrics = g.goal_metrics()
     teams = store.options().get("teams", {})
     with st.form("goals_new_form"):
@@ -386,7 +397,9 @@ def new_form(period: Period, user) -> None:
         scope_col, owner_col, target_col, rule_col = st.columns(4)
         scope = scope_col.selectbox("Scope", scope_choices(), key="goals_new_scope",
                                     format_func=lambda s: g.scope_label(s[0], teams.get(s[1], s[1])))
-        owner = owner_col.selectbox("Owner team", [""] + list(OWNERS), key="goals_new_owner",
+        owners = editable_owners(user)
+        owner = owner_col.selectbox("Owner team", ([""] if user.role == "admin" else []) + owners,
+                                    key="goals_new_owner",
                                     format_func=lambda o: str.capitalize(o) or "The metric's owner")
         target = target_col.number_input("Target", value=None, key="goals_new_target", format="%.4g",
                                          placeholder="e.g. 1200, or 0.3 for 30%")
@@ -399,7 +412,7 @@ def new_form(period: Period, user) -> None:
                  f"Created a {metrics[metric_name].label.lower()} goal for {label}")
 
 
-def import_export(goals: pd.DataFrame, user) -> None:
+def import_export(goals: pd.DataFrame, user: Principal) -> None:
     st.download_button("Export every goal (CSV)", goals_edit.export_csv(goals), file_name="tandem_goals.csv",
                        mime="text/csv", key="goals_export", icon=":material/download:",
                        help="The import format: edit it in a spreadsheet and import it back.")
@@ -434,12 +447,15 @@ def audit_trail(reading) -> None:
 def edit_view(goals: pd.DataFrame, period: Period, reading) -> None:
     if "goals_flash" in st.session_state:  # set by the save that triggered this run
         st.success(st.session_state.pop("goals_flash"), icon=":material/check_circle:")
-    user = identity.current()
-    if user is None:
-        st.info("Editing needs a person to record changes under, and the store has no people yet.")
+    user = auth.current()
+    if not user.can("goals.edit"):
+        st.info(f"You are signed in as {user.display_name} ({user.role}): viewers read goals. Marketing and sales "
+                "edit their own team's goals; admins edit every goal, shared ones included.")
     else:
-        st.caption(f"Changes are recorded under **{user.name}** ({user.team_name}), the 'acting as' person in the "
-                   "sidebar. Until roles land anyone may edit; every change is audited below.")
+        st.caption(f"Changes are recorded under **{user.display_name}** ({user.role}). "
+                   + ("You may change every goal." if user.role == "admin" else
+                      f"You may change {user.role} goals; shared goals are the admins'.")
+                   + " Every change is audited below.")
         mode = st.segmented_control("Action", ["Change a goal", "New goal", "Import or export"],
                                     default="Change a goal", key="goals_edit_mode") or "Change a goal"
         if mode == "Change a goal":

@@ -212,7 +212,7 @@ def actions_view(actions: pd.DataFrame, snapshot_id: int, board: dict[str, pd.Da
 
 
 def item_form(snapshot_id: int, campaigns: pd.DataFrame) -> None:
-    people = {p.rep_id: p for p in store.people()}
+    people = store.reps()
     named = campaigns[campaigns["campaign_id"].notna()].sort_values("campaign_name")
     campaign_names = dict(zip(named["campaign_id"], named["campaign_name"]))
     labels = {name: m.label for name, m in sorted(REGISTRY.items(), key=lambda item: item[1].label)}
@@ -232,7 +232,7 @@ def item_form(snapshot_id: int, campaigns: pd.DataFrame) -> None:
         owner_team = team_col.selectbox("Owner team", list(OWNERS), key="meeting_item_team",
                                         format_func=TEAM_LABELS.get)
         owner = owner_col.selectbox("Owner", list(people), key="meeting_item_owner",
-                                    format_func=lambda r: f"{people[r].name} · {people[r].team_name}")
+                                    format_func=people.get)
         due = due_col.date_input("Due", value=date.today() + timedelta(days=7), key="meeting_item_due")
         no_due = st.checkbox("No due date (decisions only)", key="meeting_item_no_due")
         submitted = st.form_submit_button("Record", type="primary", key="meeting_item_save")

@@ -5,7 +5,7 @@ import streamlit as st
 from data.importers import ImportRejected, MappingError
 from data.importers.spec import field_help
 from metrics.trust import CHECKS
-from ui import data_charts, data_views, trust
+from ui import auth, data_charts, data_views, trust
 from ui import format as fmt
 from ui.export import safe_csv
 
@@ -80,6 +80,10 @@ def show_plan(plan, counts, earlier, mode: str) -> None:
 
 def import_section() -> None:
     st.subheader("Import")
+    user = auth.current()
+    if not user.can("data.import"):
+        st.caption(f"Admins import data; you are signed in as {user.display_name} ({user.role}).")
+        return
     source, mapping_text, mapping_name, encoding, uploads, mode = import_inputs()
     files = data_views.uploaded_files(uploads)
     if not files:
@@ -125,6 +129,9 @@ def history_section() -> None:
 
 def quarantine_section() -> None:
     st.subheader("Quarantine")
+    if not auth.current().can("data.import"):
+        st.caption("Rows kept out of the store are shown to admins, who fix and reload them.")
+        return
     rows = data_views.quarantine()
     if rows.empty:
         st.caption("No rows kept out of the store.")
@@ -136,6 +143,28 @@ def quarantine_section() -> None:
                        mime="text/csv", key="data_quarantine_download", icon=":material/download:")
 
 
+def audit_section() -> None:
+    """Every write anyone made (who, when, what, before and after); admins only."""
+    st.subheader("Audit log")
+    if not auth.current().can("audit.view"):
+        st.caption("Every change (feedback, answers, goals, the SLA policy, the reason list, imports, meetings) is "
+                   "logged with who, when, before and after; admins read the log here.")
+        return
+    action = st.selectbox("Action", data_views.audit_actions(), index=None, key="data_audit_action",
+                          placeholder="Every action")
+    rows = data_views.audit_log(action)
+    if rows.empty:
+        st.caption("Nothing logged yet." if action is None else f"No {action} logged yet.")
+        return
+    st.caption(f"The newest {fmt.count(len(rows))} changes, newest first. Before and after are the changed "
+               "record's fields as JSON.")
+    st.dataframe(data_views.for_display(rows), hide_index=True, width="stretch", key="data_audit_table",
+                 column_config={"before_json": st.column_config.TextColumn("before", width="medium"),
+                                "after_json": st.column_config.TextColumn("after", width="medium")})
+    st.download_button("Download the audit log (CSV)", safe_csv(rows), file_name="tandem_audit_log.csv",
+                       mime="text/csv", key="data_audit_download", icon=":material/download:")
+
+
 st.title("Data")
 st.caption("Where the numbers come from: how far they can be trusted, your own exports brought in, every load.")
 if "data_loaded" in st.session_state:
@@ -144,6 +173,7 @@ trust_section()
 import_section()
 history_section()
 quarantine_section()
+audit_section()
 with st.expander("Fields a mapping file can fill, per table"):
     for table, rows in field_help().items():
         st.markdown(f"**{table}**: " + "; ".join(f"`{name}` ({kind}) {text}" for name, kind, text in rows))

@@ -1,18 +1,20 @@
 """Feedback: sales tells marketing what its leads are worth, marketing answers, and both see what it adds up to."""
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
 
 from data import feedback
+from data.access import Principal
 from data.feedback import NOTE_LIMIT, RATINGS, RESPONSE_STATUSES, STATUS_LABELS, VERDICT_LABELS, VERDICTS
 from metrics import REGISTRY
 from metrics.feedback import DIMENSIONS
 from metrics.filters import Filters
+from ui import auth, filters, meeting_views, store
 from ui import feedback_actions as actions
 from ui import feedback_charts as charts
-from ui import filters, identity, meeting_views, store
 from ui import format as fmt
 from ui.annotations import annotate
 from ui.export import safe_csv
@@ -63,7 +65,7 @@ def reason_labels(active_only: bool) -> dict[str, str]:
 
 # --- sales gives feedback -----------------------------------------------------------------------
 
-def verdict_form(user: identity.User) -> None:
+def verdict_form(user: Principal) -> None:
     queue = actions.read(feedback.verdict_queue, user.rep_id)
     leads = {row.lead_id: f"{row.lead_id} · {row.campaign_name} · MQL {row.mql_at:%d %b %H:%M} · {row.sdr_rep_name}"
              for row in queue.itertuples()}
@@ -87,16 +89,16 @@ def verdict_form(user: identity.User) -> None:
     if not lead:
         st.error("Pick a lead (or type its id) before submitting.")
         return
-    _, error = actions.write(feedback.record_verdict, user.rep_id, lead, verdict,
+    _, error = actions.write(feedback.record_verdict, user, lead, verdict,
                              reason_code=reason if verdict != "accept" else None, rating=rating, note=note)
     if error:
         st.error(error)
     else:
-        flash(f"{VERDICT_LABELS[verdict]}: lead {lead} recorded as {user.name}. Marketing sees it in its inbox "
+        flash(f"{VERDICT_LABELS[verdict]}: lead {lead} recorded as {user.display_name}. Marketing sees it in its inbox "
               "and the funnel counts it now.", "feedback_verdict_form")
 
 
-def campaign_form(user: identity.User) -> None:
+def campaign_form(user: Principal) -> None:
     campaigns = actions.read(feedback.campaign_list)
     names = dict(zip(campaigns["campaign_id"], campaigns["campaign_name"]))
     n = generation("feedback_campaign_form")
@@ -113,25 +115,24 @@ def campaign_form(user: identity.User) -> None:
     if not campaign:
         st.error("Pick a campaign before submitting.")
         return
-    _, error = actions.write(feedback.rate_campaign, user.rep_id, campaign, rating, note=note)
+    _, error = actions.write(feedback.rate_campaign, user, campaign, rating, note=note)
     if error:
         st.error(error)
     else:
-        flash(f"Rating {rating}/5 for {names[campaign]} recorded as {user.name}.", "feedback_campaign_form")
+        flash(f"Rating {rating}/5 for {names[campaign]} recorded as {user.display_name}.", "feedback_campaign_form")
 
 
-def give_view(user: identity.User, f: Filters) -> None:
-    if user.side != "sales":
-        st.info(f"Sales gives feedback on leads and campaigns; you are acting as {user.name} ({user.team_name}). "
-                "Pick a sales rep under 'Acting as' in the sidebar, or answer feedback in the Inbox.",
-                icon=":material/info:")
+def give_view(user: Principal, f: Filters) -> None:
+    if not user.can("feedback.give"):
+        st.info(f"Sales gives feedback on leads and campaigns; you are signed in as {user.display_name} "
+                f"({user.role}). Marketing answers it in the Inbox.", icon=":material/info:")
         return
     left, right = st.columns([3, 2])
     with left:
         verdict_form(user)
     with right:
         campaign_form(user)
-    recent = store.metric("feedback_inbox", inbox_window(f, 90), rep=user.rep_id, limit=20)
+    recent = store.metric("feedback_inbox", inbox_window(f, 90), rep=user.actor, limit=20)
     st.markdown(f"**Your feedback of the last 90 days** ({len(recent):,} shown, newest first)")
     if recent.empty:
         st.caption("Nothing yet.")
@@ -146,7 +147,7 @@ def inbox_window(f: Filters, days: int | None) -> Filters:
     today = date.today()
     first = actions.read(feedback.first_feedback_day) or today
     start = first if days is None else today - timedelta(days=days - 1)
-    return Filters(min(start, today), today, f.segments, f.regions, f.channels, f.teams)
+    return replace(f, start=min(start, today), end=today, as_of=None)
 
 
 def inbox_table(entries: pd.DataFrame, key: str) -> None:
@@ -201,9 +202,9 @@ def inbox_filters(everything: pd.DataFrame) -> dict[str, str]:
     return picked
 
 
-def respond_form(user: identity.User, inbox: pd.DataFrame) -> None:
-    if user.side != "marketing":
-        st.caption(f"Marketing answers here; you are acting as {user.name} ({user.team_name}).")
+def respond_form(user: Principal, inbox: pd.DataFrame) -> None:
+    if not user.can("feedback.respond"):
+        st.caption(f"Marketing answers here; you are signed in as {user.display_name} ({user.role}).")
         return
     if inbox.empty:
         return
@@ -220,14 +221,14 @@ def respond_form(user: identity.User, inbox: pd.DataFrame) -> None:
                             help=f"Up to {NOTE_LIMIT:,} characters, kept and shown as plain text.")
         submitted = st.form_submit_button("Send answer", type="primary", icon=":material/reply:")
     if submitted:
-        _, error = actions.write(feedback.respond, user.rep_id, chosen, status, note=note)
+        _, error = actions.write(feedback.respond, user, chosen, status, note=note)
         if error:
             st.error(error)
         else:
-            flash(f"Answered as {user.name}: {STATUS_LABELS[status]}.", "feedback_respond_form")
+            flash(f"Answered as {user.display_name}: {STATUS_LABELS[status]}.", "feedback_respond_form")
 
 
-def inbox_view(user: identity.User, f: Filters) -> None:
+def inbox_view(user: Principal, f: Filters) -> None:
     since = st.segmented_control("Given in the last", list(SINCE), default="90 days", key="feedback_since") or "90 days"
     window = inbox_window(f, SINCE[since])
     inbox_tiles(window)
@@ -300,7 +301,7 @@ def analytics_view(f: Filters) -> None:
 
 # --- the reason list ----------------------------------------------------------------------------
 
-def reasons_view(user: identity.User) -> None:
+def reasons_view(user: Principal) -> None:
     reasons = actions.read(feedback.reason_list)
     st.dataframe(pd.DataFrame({
         "Code": reasons["reason_code"], "Label": reasons["label"],
@@ -308,9 +309,9 @@ def reasons_view(user: identity.User) -> None:
         "Added": shown(reasons["added_at"], "{:%d %b %Y}"), "Added by": reasons["added_by"].fillna("–"),
         "Retired": shown(reasons["retired_at"], "{:%d %b %Y}"), "Retired by": reasons["retired_by"].fillna("–"),
     }), hide_index=True, width="stretch", key="feedback_reasons_table")
-    if not actions.is_admin(user.rep_id):
-        st.caption(f"Managers maintain the list; you are acting as {user.name} ({user.team_name}). A reason in use "
-                   "is retired, never deleted, so older feedback keeps it.")
+    if not user.can("reasons.edit"):
+        st.caption(f"Admins maintain the list; you are signed in as {user.display_name} ({user.role}). A reason in "
+                   "use is retired, never deleted, so older feedback keeps it.")
         return
     left, right = st.columns(2)
     n = generation("feedback_add_reason_form")
@@ -320,7 +321,7 @@ def reasons_view(user: identity.User) -> None:
                              help="Lowercase letters, digits and underscores; it never changes.")
         label = st.text_input("Label", key=f"feedback_new_label_{n}", placeholder="e.g. No decision maker reached")
         if st.form_submit_button("Add reason", icon=":material/add:"):
-            _, error = actions.write(feedback.add_reason, user.rep_id, code, label)
+            _, error = actions.write(feedback.add_reason, user, code, label)
             if error:
                 st.error(error)
             else:
@@ -334,7 +335,7 @@ def reasons_view(user: identity.User) -> None:
         if st.form_submit_button("Apply", icon=":material/edit:"):
             write = {"Retire": feedback.retire_reason, "Reinstate": feedback.reinstate_reason}.get(
                 action, feedback.delete_reason)
-            _, error = actions.write(write, user.rep_id, code)
+            _, error = actions.write(write, user, code)
             if error:
                 st.error(error)
             else:
@@ -344,15 +345,12 @@ def reasons_view(user: identity.User) -> None:
 # --- the page -----------------------------------------------------------------------------------
 
 f = filters.current()
-user = identity.current()
+user = auth.current()
 st.title("Feedback")
 st.caption("Sales tells marketing what its leads are worth; marketing answers; both see what it adds up to. "
            f"Analytics cover {f.start:%d %b %Y} – {f.end:%d %b %Y}.")
-if user is None:
-    st.info("The store has no people yet, so nobody can give or answer feedback. Import your teams and reps first.")
-    st.stop()
 show_flash()
-view = st.segmented_control("View", VIEWS, default="Inbox" if user.side == "marketing" else "Give feedback",
+view = st.segmented_control("View", VIEWS, default="Give feedback" if user.can("feedback.give") else "Inbox",
                             key="feedback_view") or VIEWS[0]
 if view == "Give feedback":
     give_view(user, f)

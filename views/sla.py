@@ -4,13 +4,14 @@ import pandas as pd
 import streamlit as st
 
 from data import feedback
+from data.access import Principal
 from metrics import REGISTRY
 from metrics.filters import Filters
 from metrics.sla import BREACH_DIMENSIONS
 from metrics.stats import MIN_SAMPLE
+from ui import auth, filters, meeting_views, store
 from ui import feedback_actions as actions
 from ui import feedback_charts as charts
-from ui import filters, identity, meeting_views, store
 from ui import format as fmt
 from ui.annotations import annotate
 from ui.export import safe_csv
@@ -147,7 +148,7 @@ def records_view(f: Filters, dimension: str, breaches: pd.DataFrame, slowest: pd
                        mime="text/csv", key="sla_download", icon=":material/download:")
 
 
-def policy_view(user: identity.User | None) -> None:
+def policy_view(user: Principal) -> None:
     policies = actions.read(feedback.policy_list)
     st.dataframe(pd.DataFrame({
         "Side": policies["side"].str.capitalize(), "Promise": policies["name"], "Description": policies["description"],
@@ -160,9 +161,8 @@ def policy_view(user: identity.User | None) -> None:
                           for days in policies["business_days"]],
     }), hide_index=True, width="stretch", key="sla_policy_table", column_config={
         "Compliance target": st.column_config.TextColumn(help="Share of MQLs that must meet the minutes.")})
-    if user is None or not actions.is_admin(user.rep_id):
-        who = f"you are acting as {user.name} ({user.team_name})" if user else "nobody is acting"
-        st.caption(f"Managers of either side edit the policy; {who}.")
+    if not user.can("sla.edit"):
+        st.caption(f"Admins edit the policy; you are signed in as {user.display_name} ({user.role}).")
     else:
         policy_form(user, policies)
     changes = actions.read(feedback.policy_changes)
@@ -174,7 +174,7 @@ def policy_view(user: identity.User | None) -> None:
                      hide_index=True, width="stretch", key="sla_changes_table")
 
 
-def policy_form(user: identity.User, policies: pd.DataFrame) -> None:
+def policy_form(user: Principal, policies: pd.DataFrame) -> None:
     names = dict(zip(policies["policy_id"], policies["name"]))
     chosen = st.selectbox("Edit the promise", list(names), format_func=names.get, key="sla_edit_policy")
     current = policies.set_index("policy_id").loc[chosen]
@@ -199,18 +199,18 @@ def policy_form(user: identity.User, policies: pd.DataFrame) -> None:
                    "business_days": ",".join(map(str, sorted(days))), "description": description}
         if current["unit"] == "minutes":
             changes["compliance_target"] = target
-        changed, error = actions.write(feedback.update_sla_policy, user.rep_id, chosen, changes)
+        changed, error = actions.write(feedback.update_sla_policy, user, chosen, changes)
         if error:
             st.error(error)
         else:
-            st.session_state[_FLASH] = f"{names[chosen]}: {changed} field(s) changed by {user.name}."
+            st.session_state[_FLASH] = f"{names[chosen]}: {changed} field(s) changed by {user.display_name}."
             st.rerun()
 
 
 # --- the page -----------------------------------------------------------------------------------
 
 f = filters.current()
-user = identity.current()
+user = auth.current()
 st.title("SLA ledger")
 st.caption(f"What each side owes the other, {f.start:%d %b %Y} – {f.end:%d %b %Y}, against the "
            f"{(f.end - f.start).days + 1} days before. Sales owes a first touch on every MQL within the SLA's business "
@@ -221,7 +221,7 @@ if message:
 
 ledger = store.metric("sla_ledger", f)
 if ledger.empty:
-    st.info("The SLA policy holds no promise Tandem can measure yet. A manager can add one below.")
+    st.info("The SLA policy holds no promise Tandem can measure yet. An admin can add one below.")
 else:
     previous = store.metric("sla_ledger", f.previous())
     first_touch = store.metric("sla_first_touch", f).iloc[0]
