@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pandas as pd
@@ -292,8 +293,7 @@ def _open_pipeline_frame(cur, f: Filters) -> pd.DataFrame:
            f"coalesce(sum(opportunity_amount) filter (where {open_opp}), 0) "
            f"from mart_lead_funnel as f where sql_at < ?{dims}")
     row = cur.execute(sql, [moment] * 8 + dim_params).fetchone()
-    year = Filters(f.as_of_date - timedelta(days=364), f.as_of_date, segments=f.segments, regions=f.regions,
-                   channels=f.channels, teams=f.teams, as_of=f.as_of_date)
+    year = replace(f, start=f.as_of_date - timedelta(days=364), end=f.as_of_date, as_of=f.as_of_date)
     deal_size, _count = kpi_value(cur, "average_deal_size", year)
     sqls, opps, opp_amount = int(row[0]), int(row[1]), float(row[2])
     sql_amount = sqls * deal_size if not math.isnan(deal_size) else 0.0
