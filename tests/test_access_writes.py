@@ -119,7 +119,7 @@ def test_a_permitted_role_gets_past_the_check(con, name, action, role):
 
 def test_nobody_signed_in_writes_nothing(con):
     before = fingerprint(con)
-    for name, _action, write in WRITES:
+    for _name, _action, write in WRITES:
         with pytest.raises(PermissionDenied, match="Sign in to"):
             write(con, None)
     assert fingerprint(con) == before

@@ -135,7 +135,7 @@ def _password_form(users: dict[str, auth.UserEntry]) -> None:
     with st.form("auth_form"):
         username = st.text_input("User name", key="auth_username")
         password = st.text_input("Password", type="password", key="auth_password")
-        submitted = st.form_submit_button("Sign in", type="primary")
+        submitted = st.form_submit_button("Sign in", type="primary", key="auth_submit")
     if submitted:
         try:
             principal = auth.authenticate(users, username, password, _limiter())
