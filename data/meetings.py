@@ -158,7 +158,8 @@ def freeze(cur, principal: Principal, title: str, f: Filters, frames: Mapping[st
         raise MeetingError(f"frames: no DataFrame for {', '.join(missing)}; a snapshot holds the whole board.")
     before = f.previous()
     filters_json = json.dumps({"segments": f.segments, "regions": f.regions, "channels": f.channels,
-                               "teams": f.teams})
+                               "teams": f.teams, "scope_regions": f.scope_regions,
+                               "scope_segments": f.scope_segments})
     encoded = []
     for r in requests:
         try:

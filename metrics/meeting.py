@@ -13,6 +13,7 @@ data/snapshots.py). Every number comes from a registered metric; this module onl
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -393,14 +394,15 @@ def chart_annotations(cur, f: Filters, metrics: str = "") -> pd.DataFrame:
     label="Meeting snapshots",
     definition="Every snapshot taken: its title, when and by whom it was frozen, the period and previous period "
     "its numbers were read for, the filters and as-of date they were read under, and how many decisions and "
-    "actions were raised in it. A snapshot's numbers never change after it is taken. Newest first.",
+    "actions were raised in it. A snapshot's numbers never change after it is taken. Newest first. A reader "
+    "limited to some regions or segments sees only the snapshots read within them.",
     grain="one row per snapshot",
     owner="shared",
     format="table",
     area="meeting",
 )
 def meeting_snapshots(cur, f: Filters) -> pd.DataFrame:
-    return cur.execute(
+    frame = cur.execute(
         "select s.snapshot_id, s.title, s.taken_at, s.taken_by, coalesce(r.rep_name, s.taken_by) as taken_by_name, "
         "s.period_start, s.period_end, s.previous_start, s.previous_end, s.as_of, s.filters_json, "
         "count(i.item_id) filter (where i.kind = 'decision') as decisions, "
@@ -408,6 +410,22 @@ def meeting_snapshots(cur, f: Filters) -> pd.DataFrame:
         "from meeting_snapshots as s left join reps as r on r.rep_id = s.taken_by "
         "left join meeting_items as i using (snapshot_id) group by all order by s.taken_at desc, s.snapshot_id desc"
     ).df()
+    if f.scope_regions or f.scope_segments:
+        frame = frame[[_within_scope(json.loads(text), f) for text in frame["filters_json"]]].reset_index(drop=True)
+    return frame
+
+
+def _within_scope(dims: dict, reader: Filters) -> bool:
+    """Was a snapshot read entirely inside the reader's scope? Its rows are limited to the values of its own
+    scope (if frozen by a scoped user) and filters; an unlimited dimension lies within no scope."""
+    for name, scope in (("regions", reader.scope_regions), ("segments", reader.scope_segments)):
+        if not scope:
+            continue
+        limits = [set(v) for v in (dims.get(name), dims.get(f"scope_{name}")) if v]
+        read_within = set.intersection(*limits) if limits else None
+        if read_within is None or not read_within <= set(scope):
+            return False
+    return True
 
 
 # --- the board: every frame the Meeting page shows (and a snapshot stores) ----------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from datetime import date, datetime
 
 import pandas as pd
@@ -81,7 +82,24 @@ def test_a_snapshot_is_immune_to_later_loads(con):
     assert (row["title"], row["taken_by"], row["taken_at"]) == ("February review", "mk1", at(2))
     assert (row["period_start"], row["period_end"], row["previous_start"], row["previous_end"]) == (
         date(2026, 2, 1), date(2026, 2, 28), date(2026, 1, 4), date(2026, 1, 31))
-    assert json.loads(row["filters_json"]) == {"segments": [], "regions": [], "channels": [], "teams": []}
+    assert json.loads(row["filters_json"]) == {"segments": [], "regions": [], "channels": [], "teams": [],
+                                               "scope_regions": [], "scope_segments": []}
+
+
+def test_a_scoped_reader_sees_only_snapshots_read_within_their_scope(con):
+    cur = con.cursor()
+    emea, americas = replace(FEB, regions=("EMEA",)), replace(FEB, regions=("Americas",))
+    everything = meetings.freeze(cur, MAYA, "Whole company", FEB, board(cur, FEB), at=at(2))
+    picked = meetings.freeze(cur, MAYA, "EMEA picked", emea, board(cur, emea), at=at(2, hour=10))
+    scoped = replace(FEB, scope_regions=("EMEA",))  # frozen by a user limited to EMEA, no region picked
+    by_scoped = meetings.freeze(cur, MAYA, "EMEA user", scoped, board(cur, scoped), at=at(2, hour=11))
+    meetings.freeze(cur, MAYA, "Americas", americas, board(cur, americas), at=at(2, hour=12))
+    listed = get("meeting_snapshots")(cur, replace(FEB, scope_regions=("EMEA",)))
+    assert sorted(listed["snapshot_id"]) == sorted([picked, by_scoped])
+    assert len(get("meeting_snapshots")(cur, FEB)) == 4 and everything in set(get("meeting_snapshots")(cur, FEB)[
+        "snapshot_id"])
+    # The EMEA user's snapshot holds EMEA numbers only: the same as the one with EMEA picked.
+    pd.testing.assert_frame_equal(read_frames(cur, by_scoped)["kpi_deltas"], read_frames(cur, picked)["kpi_deltas"])
 
 
 def test_two_snapshots_compare(con):
