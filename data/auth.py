@@ -1,5 +1,6 @@
 """Sign-in without Streamlit: the local users file, password hashes, the failed-sign-in limiter and
-signed session tokens. The sign-in screens (next step of the roles issue) call these; this module decides.
+signed session tokens, and the audited user changes admins make in the app. ui/auth.py draws the sign-in
+screens; this module decides.
 
 The users file (TOML) holds one table per user; passwords only as argon2id hashes (salted by argon2):
 
@@ -22,6 +23,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -33,7 +35,8 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from data.access import ROLES, Principal
+from data import audit
+from data.access import ROLES, Principal, authorize
 
 USERS_ENV = "TANDEM_USERS"
 DEFAULT_USERS_PATH = Path(__file__).resolve().parent / "users.toml"
@@ -182,6 +185,77 @@ def verify_token(token: str, secret: bytes, max_age: float = SESSION_HOURS * 360
 
 def _sign(body: str, secret: bytes) -> str:
     return hmac.new(secret, body.encode(), hashlib.sha256).hexdigest()
+
+
+# --- managing users from the app (admins only, audited) ------------------------------------------
+
+_USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{1,63}")
+
+
+class UserError(ValueError):
+    """A user change was refused; the users file is as it was."""
+
+
+def _entry_audit(entry: UserEntry | None) -> dict | None:
+    if entry is None:
+        return None
+    return {"display_name": entry.display_name, "role": entry.role, "email": entry.email, "rep_id": entry.rep_id,
+            "regions": list(entry.regions), "segments": list(entry.segments),
+            "has_password": entry.password_hash is not None}
+
+
+def save_user(cur, principal: Principal, path: Path, entry: UserEntry, password: str | None) -> None:
+    """Add a user or replace one (a blank password keeps the old hash). Checked first, then the audit row and
+    the file written together: the file is renamed into place only while the audit transaction is open."""
+    authorize(principal, "users.admin")
+    username = entry.username.strip().lower()
+    if not _USERNAME.fullmatch(username):
+        raise UserError(f"user name must be 2-64 lowercase letters, digits and . _ @ -; got {entry.username!r}.")
+    users = load_users(path) if path.exists() else {}
+    old = users.get(username)
+    try:
+        password_hash = hash_password(password) if password else old.password_hash if old else None
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if password_hash is None and not entry.email:
+        raise UserError(f"{username} needs a password, or an e-mail address to sign in with the identity provider.")
+    new = UserEntry(username, entry.display_name.strip() or username, entry.role, password_hash,
+                    entry.email or None, entry.rep_id or None, tuple(entry.regions), tuple(entry.segments))
+    new.principal()  # refuses an unknown role
+    _refuse_losing_the_last_admin(users, username, new)
+    _write_audited(cur, principal, path, {**users, username: new}, "users.save", username, old, new)
+
+
+def remove_user(cur, principal: Principal, path: Path, username: str) -> None:
+    """Remove a user; never yourself and never the last admin, so nobody locks the store out."""
+    authorize(principal, "users.admin")
+    users = load_users(path) if path.exists() else {}
+    old = users.get(username.lower())
+    if old is None:
+        raise UserError(f"no user {username!r} in {path}.")
+    if old.username.lower() == principal.username.lower():
+        raise UserError("You cannot remove yourself; ask another admin.")
+    _refuse_losing_the_last_admin(users, old.username.lower(), None)
+    rest = {name: entry for name, entry in users.items() if name != old.username.lower()}
+    _write_audited(cur, principal, path, rest, "users.remove", old.username, old, None)
+
+
+def _refuse_losing_the_last_admin(users: dict[str, UserEntry], username: str, new: UserEntry | None) -> None:
+    admins = {name for name, entry in users.items() if entry.role == "admin"}
+    if admins == {username} and (new is None or new.role != "admin"):
+        raise UserError(f"{username} is the only admin; make someone else admin first.")
+
+
+def _write_audited(cur, principal: Principal, path: Path, users: dict[str, UserEntry], action: str,
+                   username: str, old: UserEntry | None, new: UserEntry | None) -> None:
+    cur.execute("begin transaction")
+    try:
+        audit.record(cur, principal, action, "users", username, _entry_audit(old), _entry_audit(new))
+        save_users(path, users)
+        cur.execute("commit")
+    except BaseException:
+        cur.execute("rollback")
+        raise
 
 
 def add_commands(commands) -> None:

@@ -13,10 +13,13 @@ from data.auth import (
     FailureLimiter,
     SignInError,
     UserEntry,
+    UserError,
     authenticate,
     hash_password,
     issue_token,
     load_users,
+    remove_user,
+    save_user,
     save_users,
     verify_token,
 )
@@ -126,3 +129,57 @@ def test_audit_rows_are_written_and_only_admins_read_them(tmp_path):
     with pytest.raises(PermissionDenied):
         audit.read(cur, Principal("vic", "Vic Viewer", "viewer"))
     con.close()
+
+
+# --- users managed in the app -------------------------------------------------------------------
+
+ADA = Principal("ada", "Ada Admin", "admin")
+
+
+@pytest.fixture
+def store_and_users(tmp_path):
+    con = db.open_store(tmp_path / "users.duckdb")
+    path = tmp_path / "users.toml"
+    save_users(path, {"ada": UserEntry("ada", "Ada Admin", "admin", hash_password("correct horse"))})
+    yield con.cursor(), path
+    con.close()
+
+
+def test_an_admin_adds_changes_and_removes_a_user_audited(store_and_users):
+    cur, path = store_and_users
+    save_user(cur, ADA, path, UserEntry("Eve", "Eve Emea", "viewer", regions=("EMEA",)), "eve's password")
+    eve = load_users(path)["eve"]
+    assert (eve.role, eve.regions) == ("viewer", ("EMEA",)) and eve.password_hash.startswith("$argon2id$")
+    assert "eve's password" not in path.read_text()
+    assert authenticate(load_users(path), "eve", "eve's password", FailureLimiter()).scope_regions == ("EMEA",)
+    # Changed without a password: the old hash stays.
+    save_user(cur, ADA, path, UserEntry("eve", "Eve Emea", "marketing"), "")
+    assert load_users(path)["eve"].password_hash == eve.password_hash and load_users(path)["eve"].role == "marketing"
+    remove_user(cur, ADA, path, "eve")
+    assert "eve" not in load_users(path)
+    rows = cur.execute("select actor, action, entity_id, before_json, after_json from audit_log "
+                       "order by audit_id").fetchall()
+    assert [r[:3] for r in rows] == [("ada", "users.save", "eve"), ("ada", "users.save", "eve"),
+                                     ("ada", "users.remove", "eve")]
+    assert json.loads(rows[1][3])["role"] == "viewer" and json.loads(rows[1][4])["role"] == "marketing"
+    assert rows[2][4] is None and "hash" not in rows[0][4].replace("has_password", "")
+
+
+@pytest.mark.parametrize("who, change, message", [
+    (Principal("mia", "Mia", "marketing"), lambda cur, p, path: save_user(
+        cur, p, path, UserEntry("mia", "Mia", "admin"), "promote me please"),
+     r"Mia \(marketing\) may not manage users"),
+    (ADA, lambda cur, p, path: save_user(cur, p, path, UserEntry("x", "X", "viewer"), "long enough"), "user name must"),
+    (ADA, lambda cur, p, path: save_user(cur, p, path, UserEntry("bob", "Bob", "viewer"), "short"), "at least 8"),
+    (ADA, lambda cur, p, path: save_user(cur, p, path, UserEntry("bob", "Bob", "viewer"), ""), "needs a password"),
+    (ADA, lambda cur, p, path: save_user(cur, p, path, UserEntry("ada", "Ada", "viewer"), ""), "the only admin"),
+    (ADA, lambda cur, p, path: remove_user(cur, p, path, "ada"), "cannot remove yourself"),
+    (ADA, lambda cur, p, path: remove_user(cur, p, path, "nobody"), "no user 'nobody'"),
+])
+def test_a_refused_user_change_leaves_the_file_and_the_log_alone(store_and_users, who, change, message):
+    cur, path = store_and_users
+    before = path.read_bytes()
+    with pytest.raises((UserError, PermissionDenied), match=message):
+        change(cur, who, path)
+    assert path.read_bytes() == before
+    assert cur.execute("select count(*) from audit_log").fetchall() == [(0,)]

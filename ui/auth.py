@@ -51,8 +51,13 @@ def _limiter() -> auth.FailureLimiter:
     return auth.FailureLimiter()
 
 
+def users_path():
+    """The users file: $TANDEM_USERS, else `users_file` in secrets, else data/users.toml."""
+    return auth.resolve_users_path(_secret("users_file"))
+
+
 def _users() -> dict[str, auth.UserEntry] | None:
-    path = auth.resolve_users_path(_secret("users_file"))
+    path = users_path()
     return auth.load_users(path) if path.exists() else None
 
 

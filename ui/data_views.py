@@ -7,6 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from data import audit
+from data import auth as data_auth
+from data.access import PermissionDenied
 from data.importers import ImportPlan, ImportSpec, LoadResult, SourceFile, expand_archives, history
 from data.importers.plan import prepare
 from data.importers.spec import EXAMPLES_DIR, parse_spec, preset
@@ -86,6 +88,29 @@ def audit_log(action: str | None = None) -> pd.DataFrame:
         return audit.read(cur, auth.current(), action=action)
     finally:
         cur.close()
+
+
+def users() -> pd.DataFrame:
+    """The users file as a table (never the hashes); empty when there is no file."""
+    path = auth.users_path()
+    entries = data_auth.load_users(path).values() if path.exists() else []
+    return pd.DataFrame([{"user": e.username, "name": e.display_name, "role": e.role, "email": e.email or "",
+                          "rep_id": e.rep_id or "", "scope": ", ".join(e.regions + e.segments) or "everything",
+                          "sign-in": "password" if e.password_hash else "identity provider"} for e in entries],
+                        columns=["user", "name", "role", "email", "rep_id", "scope", "sign-in"])
+
+
+def change_users(change, *args) -> str | None:
+    """Run data.auth.save_user or remove_user as the signed-in admin on the users file; None, or why it was
+    refused."""
+    cur = _cursor()
+    try:
+        change(cur, auth.current(), auth.users_path(), *args)
+    except (data_auth.UserError, PermissionDenied) as exc:
+        return str(exc)
+    finally:
+        cur.close()
+    return None
 
 
 def audit_actions() -> list[str]:

@@ -2,10 +2,12 @@
 
 import streamlit as st
 
+from data.access import ROLES
+from data.auth import UserEntry, remove_user, save_user
 from data.importers import ImportRejected, MappingError
 from data.importers.spec import field_help
 from metrics.trust import CHECKS
-from ui import auth, data_charts, data_views, trust
+from ui import auth, data_charts, data_views, store, trust
 from ui import format as fmt
 from ui.export import safe_csv
 
@@ -165,6 +167,58 @@ def audit_section() -> None:
                        mime="text/csv", key="data_audit_download", icon=":material/download:")
 
 
+def users_section() -> None:
+    """Who may sign in, with which role and scope; admins add, change and remove users here."""
+    st.subheader("Users")
+    user = auth.current()
+    if not user.can("users.admin"):
+        st.caption("Admins manage who may sign in, with which role and which rows.")
+        return
+    people = data_views.users()
+    path = auth.users_path()
+    if people.empty:
+        st.info(f"No users file at {path}: the app is in open demo mode. Add the first admin here (or with "
+                "`python -m data users add`) and sign-in is required from the next page load.",
+                icon=":material/lock_open:")
+    else:
+        st.dataframe(people, hide_index=True, width="stretch", key="data_users_table")
+    options = store.options()
+    left, right = st.columns([3, 2])
+    with left.form("data_user_form", clear_on_submit=True, border=True):
+        st.markdown("**Add a user, or change one** (same user name)")
+        name_col, display_col, role_col = st.columns(3)
+        username = name_col.text_input("User name", key="data_user_name")
+        display = display_col.text_input("Display name", key="data_user_display")
+        role = role_col.selectbox("Role", ROLES, key="data_user_role")
+        password = st.text_input("Password (8+ characters; blank keeps a changed user's password)",
+                                 type="password", key="data_user_password")
+        email_col, rep_col = st.columns(2)
+        email = email_col.text_input("E-mail (to sign in through the identity provider)", key="data_user_email")
+        rep_id = rep_col.text_input("Rep id (links the user to the reps table)", key="data_user_rep")
+        region_col, segment_col = st.columns(2)
+        regions = region_col.multiselect("Only these regions", list(options.get("regions", {})),
+                                         key="data_user_regions", placeholder="Every region")
+        segments = segment_col.multiselect("Only these segments", list(options.get("segments", {})),
+                                           key="data_user_segments", placeholder="Every segment")
+        if st.form_submit_button("Save user", type="primary", icon=":material/person_add:"):
+            entry = UserEntry(username, display, role, None, email, rep_id, tuple(regions), tuple(segments))
+            show_user_change(data_views.change_users(save_user, entry, password), f"Saved {username}.")
+    if not people.empty:
+        with right.form("data_user_remove_form", border=True):
+            st.markdown("**Remove a user**")
+            gone = st.selectbox("User", list(people["user"]), key="data_user_remove")
+            if st.form_submit_button("Remove", icon=":material/person_remove:"):
+                show_user_change(data_views.change_users(remove_user, gone), f"Removed {gone}.")
+
+
+def show_user_change(error: str | None, success: str) -> None:
+    if error:
+        st.error(error)
+    else:
+        st.session_state["data_loaded"] = success
+        st.rerun()
+
+
 st.title("Data")
 st.caption("Where the numbers come from: how far they can be trusted, your own exports brought in, every load.")
 if "data_loaded" in st.session_state:
@@ -173,6 +227,7 @@ trust_section()
 import_section()
 history_section()
 quarantine_section()
+users_section()
 audit_section()
 with st.expander("Fields a mapping file can fill, per table"):
     for table, rows in field_help().items():
