@@ -138,3 +138,20 @@ def test_open_demo_mode_only_where_allowed(monkeypatch, app_db, tmp_path):
     assert at.selectbox(key="acting_as").value == "demo-admin"
     at = app(monkeypatch, demo_store, no_users, open_demo="0")
     assert "Sign-in is not set up" in at.error[0].value
+
+
+def test_the_first_admin_added_in_open_demo_mode_turns_sign_in_on(monkeypatch, app_db, tmp_path):
+    users = tmp_path / "new_users.toml"
+    at = app(monkeypatch, app_db, users, open_demo="1")  # open demo mode, as its first principal: the demo admin
+    at.switch_page("views/data.py").run()
+    at.text_input(key="data_user_name").input("ada")
+    at.text_input(key="data_user_display").input("Ada Admin")
+    at.selectbox(key="data_user_role").set_value("admin")
+    at.text_input(key="data_user_password").input(PASSWORD)
+    at.button[[b.label for b in at.button].index("Save user")].click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert auth.load_users(users)["ada"].role == "admin"
+    # With a users file and the flag gone, a new session must sign in; ada's password works.
+    at = app(monkeypatch, app_db, users)
+    assert not at.metric and at.text_input(key="auth_password") is not None
+    assert tiles(sign_in(at, "ada"))["Lead"] == "7"
