@@ -411,7 +411,8 @@ def meeting_snapshots(cur, f: Filters) -> pd.DataFrame:
         "left join meeting_items as i using (snapshot_id) group by all order by s.taken_at desc, s.snapshot_id desc"
     ).df()
     if f.scope_regions or f.scope_segments:
-        frame = frame[[_within_scope(json.loads(text), f) for text in frame["filters_json"]]].reset_index(drop=True)
+        visible = frame["filters_json"].map(lambda text: _within_scope(json.loads(text), f)).astype(bool)
+        frame = frame[visible].reset_index(drop=True)
     return frame
 
 

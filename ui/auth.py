@@ -136,16 +136,19 @@ def _from_token(users: dict[str, auth.UserEntry]) -> Principal | None:
 
 
 def _password_form(users: dict[str, auth.UserEntry]) -> None:
-    st.title("Tandem")
-    with st.form("auth_form"):
-        username = st.text_input("User name", key="auth_username")
-        password = st.text_input("Password", type="password", key="auth_password")
-        submitted = st.form_submit_button("Sign in", type="primary", key="auth_submit")
+    _, middle, _ = st.columns([1, 1.2, 1])  # a form the width of a form, not of the wide layout
+    with middle:
+        st.title("Tandem")
+        st.caption("Shared goals, one funnel and sales' feedback, for sales and marketing. Sign in to continue.")
+        with st.form("auth_form", clear_on_submit=True):  # a refused password is not left in the field
+            username = st.text_input("User name", key="auth_username")
+            password = st.text_input("Password", type="password", key="auth_password")
+            submitted = st.form_submit_button("Sign in", type="primary", key="auth_submit")
     if submitted:
         try:
             principal = auth.authenticate(users, username, password, _limiter())
         except auth.SignInError as exc:
-            st.error(str(exc))
+            middle.error(str(exc))
             return
         st.session_state[_TOKEN_KEY] = auth.issue_token(principal, _session_secret(), now=time.time())
         st.rerun()

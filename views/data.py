@@ -206,8 +206,9 @@ def users_section() -> None:
     if not people.empty:
         with right.form("data_user_remove_form", border=True):
             st.markdown("**Remove a user**")
-            gone = st.selectbox("User", list(people["user"]), key="data_user_remove")
-            if st.form_submit_button("Remove", icon=":material/person_remove:"):
+            others = [name for name in people["user"] if name != user.username.lower()]  # never yourself
+            gone = st.selectbox("User", others, index=None, key="data_user_remove", placeholder="Pick a user")
+            if st.form_submit_button("Remove", icon=":material/person_remove:") and gone:
                 show_user_change(data_views.change_users(remove_user, gone), f"Removed {gone}.")
 
 
