@@ -27,7 +27,7 @@ import duckdb
 import pandas as pd
 
 from data import audit, marts
-from data.access import Principal, authorize
+from data.access import PermissionDenied, Principal, authorize
 
 NOTE_LIMIT = 2000  # characters, for notes and answers
 LABEL_LIMIT = 80
@@ -146,7 +146,7 @@ def record_verdict(cur, principal: Principal, lead_id: str, verdict: str, reason
     rating, note, at = _check_rating(rating, required=False), _check_note(note), _now(at)
 
     def work() -> str:
-        _check_lead(cur, lead_id, at)
+        _check_lead(cur, principal, lead_id, at)
         if reason_code is not None:
             _check_reason_active(cur, reason_code)
         feedback_id = _new_id("fb")
@@ -164,11 +164,17 @@ def record_verdict(cur, principal: Principal, lead_id: str, verdict: str, reason
     return _in_transaction(cur, work)
 
 
-def _check_lead(cur, lead_id: str, at: datetime) -> None:
-    row = cur.execute("select mql_at, current_stage from mart_lead_funnel where lead_id = ?", [lead_id]).fetchone()
+def _check_lead(cur, principal: Principal, lead_id: str, at: datetime) -> None:
+    row = cur.execute("select mql_at, current_stage, region, segment from mart_lead_funnel where lead_id = ?",
+                      [lead_id]).fetchone()
     if row is None:
         raise FeedbackError(f"lead: no lead with id {lead_id!r} in the store.")
-    mql_at, stage = row
+    mql_at, stage, region, segment = row
+    if (principal.scope_regions and region not in principal.scope_regions) or (
+            principal.scope_segments and segment not in principal.scope_segments):
+        raise PermissionDenied(f"{principal.display_name} may give feedback only on leads in "
+                               f"{', '.join(principal.scope_regions + principal.scope_segments)}; lead {lead_id} "
+                               f"is {region} {segment}.")
     if mql_at is None:
         raise FeedbackError(f"lead {lead_id} has not become an MQL (its stage is {stage}); sales gives verdicts "
                             "on MQLs.")
@@ -406,14 +412,19 @@ def reason_list(cur) -> pd.DataFrame:
         "group by all order by r.is_active desc, used_count desc, r.reason_code").df()
 
 
-def verdict_queue(cur, rep_id: str | None = None, limit: int = 200) -> pd.DataFrame:
-    """MQLs awaiting sales' verdict (newest first), the given rep's own if they own any, else everyone's."""
+def verdict_queue(cur, principal: Principal, limit: int = 200) -> pd.DataFrame:
+    """MQLs awaiting sales' verdict (newest first) within the principal's row scope: their own if they own any,
+    else everyone's."""
     sql = ("select lead_id, mql_at, campaign_name, channel, segment, score, sdr_rep_name from mart_mql_followup "
-           "where verdict is null and next_mql_at is null and {owner} order by mql_at desc, lead_id limit ?")
-    own = cur.execute(sql.format(owner="sdr_rep_id = ?"), [rep_id, int(limit)]).df() if rep_id else None
+           "where verdict is null and next_mql_at is null and (len(?::varchar[]) = 0 or region = any(?)) "
+           "and (len(?::varchar[]) = 0 or segment = any(?)) and {owner} order by mql_at desc, lead_id limit ?")
+    regions, segments = list(principal.scope_regions), list(principal.scope_segments)
+    scoped = [regions, regions, segments, segments]
+    own = (cur.execute(sql.format(owner="sdr_rep_id = ?"), scoped + [principal.rep_id, int(limit)]).df()
+           if principal.rep_id else None)
     if own is not None and len(own):
         return own
-    return cur.execute(sql.format(owner="true"), [int(limit)]).df()
+    return cur.execute(sql.format(owner="true"), scoped + [int(limit)]).df()
 
 
 def first_feedback_day(cur) -> date | None:

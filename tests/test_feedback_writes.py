@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from data import db, feedback, marts
-from data.access import PermissionDenied
+from data.access import PermissionDenied, Principal
 from data.feedback import FeedbackError
 from feedback_fixture import HTML_NOTE, as_rep, build_feedback_fixture
 from metrics import get
@@ -305,3 +305,20 @@ def test_eight_threads_writing_fifty_entries_each(con):
     assert cur.execute("select count(*) from stage_events where moved_by_rep_id like 'writer%'").fetchone() == (400,)
     assert cur.execute("select count(distinct note) from sales_feedback where author_rep_id like 'writer%'"
                        ).fetchone() == (400,)
+
+
+def test_a_scoped_seller_queues_and_judges_only_leads_in_scope(cur):
+    # Every fixture lead is EMEA; M5 (sdr2's) and M6 (sdr1's) await a verdict; M5 is SMB.
+    emea = Principal("sue", "Sue Sdr", "sales", "sdr2", scope_regions=("EMEA",))
+    americas = Principal("ann", "Ann Americas", "sales", scope_regions=("Americas",))
+    enterprise = Principal("eli", "Eli Enterprise", "sales", scope_segments=("Enterprise",))
+    assert feedback.verdict_queue(cur, emea)["lead_id"].tolist() == ["M5"]  # her own first
+    assert sorted(feedback.verdict_queue(cur, as_rep("mgr1"))["lead_id"]) == ["M5", "M6"]
+    assert feedback.verdict_queue(cur, americas).empty and feedback.verdict_queue(cur, enterprise).empty
+    before = counts(cur)
+    for outsider in (americas, enterprise):
+        with pytest.raises(PermissionDenied, match="may give feedback only on leads in .*; lead M5 is EMEA SMB"):
+            feedback.record_verdict(cur, outsider, "M5", "accept", at=AT)
+    assert counts(cur) == before
+    feedback.record_verdict(cur, emea, "M5", "accept", at=AT)
+    assert counts(cur)[0] == before[0] + 1

@@ -66,7 +66,7 @@ def reason_labels(active_only: bool) -> dict[str, str]:
 # --- sales gives feedback -----------------------------------------------------------------------
 
 def verdict_form(user: Principal) -> None:
-    queue = actions.read(feedback.verdict_queue, user.rep_id)
+    queue = actions.read(feedback.verdict_queue, user)
     leads = {row.lead_id: f"{row.lead_id} · {row.campaign_name} · MQL {row.mql_at:%d %b %H:%M} · {row.sdr_rep_name}"
              for row in queue.itertuples()}
     reasons = reason_labels(active_only=True)
