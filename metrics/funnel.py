@@ -89,18 +89,23 @@ def stage_summary(cur, f: Filters, basis: str = "period", window_days: int = 90,
     """One row per stage (per group): volume, pipeline_amount and won_amount of the records counted."""
     _check(basis, window_days)
     where, params = _scope(f, basis)
-    selects, select_params = [], []
+    # Each stage's condition is evaluated once per row, as a flag the aggregates then read: cheaper
+    # than repeating the condition in three filtered aggregates.
+    flags, flag_params, selects = [], [], []
     for stage in MAIN_PATH:
         cond, cond_params = _member(stage, f, basis, window_days)
-        selects.append(f"count(*) filter (where {cond}) as n_{stage}, "
-                       f"coalesce(sum(opportunity_amount) filter (where {cond}), 0) as pipeline_{stage}, "
-                       f"coalesce(sum(won_amount) filter (where {cond}), 0) as won_{stage}")
-        select_params += cond_params * 3
+        flags.append(f"({cond}) as in_{stage}")
+        flag_params += cond_params
+        selects.append(f"count(*) filter (where in_{stage}) as n_{stage}, "
+                       f"coalesce(sum(opportunity_amount) filter (where in_{stage}), 0) as pipeline_{stage}, "
+                       f"coalesce(sum(won_amount) filter (where in_{stage}), 0) as won_{stage}")
     group_col = DIMENSIONS[group_by] if group_by else None
-    key = f"{group_col} as dimension_value, " if group_col else ""
+    key = "dimension_value, " if group_col else ""
+    inner_key = f"{group_col} as dimension_value, " if group_col else ""
     group = " group by 1 order by 1" if group_col else ""
-    sql = f"select {key}{', '.join(selects)} from mart_lead_funnel as f {where}{group}"
-    wide = cur.execute(sql, select_params + params).df()
+    sql = (f"select {key}{', '.join(selects)} from (select {inner_key}opportunity_amount, won_amount, "
+           f"{', '.join(flags)} from mart_lead_funnel as f {where}){group}")
+    wide = cur.execute(sql, flag_params + params).df()
     return _long_by_stage(wide, "dimension_value" if group_col else None)
 
 
