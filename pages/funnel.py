@@ -178,7 +178,6 @@ else:
     records_view(f, params, waterfall)
 
 with st.expander("Definitions of every number on this page"):
-    for name in PAGE_METRICS:
-        metric = REGISTRY[name]
-        st.markdown(f"**{metric.label}** (`{name}`, owner: {metric.owner}, grain: {metric.grain}). "
-                    f"{metric.definition}")
+    # One element, not one per metric: every element is redrawn in the browser on each rerun.
+    st.markdown("\n\n".join(f"**{REGISTRY[name].label}** (`{name}`, owner: {REGISTRY[name].owner}, grain: "
+                             f"{REGISTRY[name].grain}). {REGISTRY[name].definition}" for name in PAGE_METRICS))
