@@ -192,7 +192,7 @@ import sys, time
 from pathlib import Path
 from data import db, marts
 started = time.perf_counter()
-con = db.open_store(sys.argv[1])
+con = db.open_store(sys.argv[1], memory_limit=db.SERVER_MEMORY_LIMIT)  # as the server opens it
 if sys.argv[2] == "refresh":
     marts.refresh(con)
 con.close()
@@ -203,8 +203,8 @@ print(f"{time.perf_counter() - started:.1f} s, peak memory (VmHWM) {hwm / 1024:,
 
 
 def open_in_child(path: Path, refresh: bool = False) -> str:
-    """Open the store with the current code in a child process (migrations, stale marts), optionally
-    rebuilding every mart; returns its seconds and peak memory."""
+    """Open the store with the current code in a child process (migrations, stale marts), under the server's
+    DuckDB memory limit, optionally rebuilding every mart; returns its seconds and peak memory."""
     done = subprocess.run([sys.executable, "-c", _OPEN_CHILD, str(path), "refresh" if refresh else "open"],
                           cwd=ROOT, capture_output=True, text=True)
     if done.returncode != 0:

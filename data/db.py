@@ -14,6 +14,10 @@ DEFAULT_DB_PATH = Path(__file__).resolve().parent / "tandem.duckdb"
 
 # Only parquet, json and icu are built in; fail fast instead of trying to download others.
 _CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+# The Streamlit server's cap on DuckDB's memory. A full mart rebuild at 1M leads peaks at 1.3 GB
+# uncapped; capped, DuckDB spills to disk and the server stays under its 1 GB budget. Metric queries
+# need far less.
+SERVER_MEMORY_LIMIT = "600MB"
 
 
 class StoreError(RuntimeError):
@@ -55,9 +59,12 @@ def _unreadable(path: Path, reason: str) -> str:
             f"(Tandem then builds a fresh demo) or set {ENV_VAR} to a valid file.")
 
 
-def open_store(path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
-    """Open read-write, bring the schema up to date and make sure the marts exist."""
+def open_store(path: str | os.PathLike, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """Open read-write, bring the schema up to date and make sure the marts exist. `memory_limit` (e.g.
+    SERVER_MEMORY_LIMIT) caps DuckDB from the start, the migration and any mart rebuild included."""
     con = connect(path)
+    if memory_limit:
+        con.execute("set memory_limit = ?", [memory_limit])
     try:
         schema.migrate(con)
         if not marts.marts_current(con):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
 import pandas as pd
 
 from data.stages import ALL_STAGES, MAIN_PATH, SKIPPED_STAGE_RULE, STAGE_LABELS, STAGE_OWNER
@@ -89,33 +90,47 @@ def stage_summary(cur, f: Filters, basis: str = "period", window_days: int = 90,
     """One row per stage (per group): volume, pipeline_amount and won_amount of the records counted."""
     _check(basis, window_days)
     where, params = _scope(f, basis)
-    selects, select_params = [], []
+    # Each stage's condition is evaluated once per row, as a flag the aggregates then read: cheaper
+    # than repeating the condition in three filtered aggregates.
+    flags, flag_params, selects = [], [], []
     for stage in MAIN_PATH:
         cond, cond_params = _member(stage, f, basis, window_days)
-        selects.append(f"count(*) filter (where {cond}) as n_{stage}, "
-                       f"coalesce(sum(opportunity_amount) filter (where {cond}), 0) as pipeline_{stage}, "
-                       f"coalesce(sum(won_amount) filter (where {cond}), 0) as won_{stage}")
-        select_params += cond_params * 3
+        flags.append(f"({cond}) as in_{stage}")
+        flag_params += cond_params
+        selects.append(f"count(*) filter (where in_{stage}) as n_{stage}, "
+                       f"coalesce(sum(opportunity_amount) filter (where in_{stage}), 0) as pipeline_{stage}, "
+                       f"coalesce(sum(won_amount) filter (where in_{stage}), 0) as won_{stage}")
     group_col = DIMENSIONS[group_by] if group_by else None
-    key = f"{group_col} as dimension_value, " if group_col else ""
+    key = "dimension_value, " if group_col else ""
+    inner_key = f"{group_col} as dimension_value, " if group_col else ""
     group = " group by 1 order by 1" if group_col else ""
-    sql = f"select {key}{', '.join(selects)} from mart_lead_funnel as f {where}{group}"
-    wide = cur.execute(sql, select_params + params).df()
+    sql = (f"select {key}{', '.join(selects)} from (select {inner_key}opportunity_amount, won_amount, "
+           f"{', '.join(flags)} from mart_lead_funnel as f {where}){group}")
+    wide = cur.execute(sql, flag_params + params).df()
     return _long_by_stage(wide, "dimension_value" if group_col else None)
 
 
 def _long_by_stage(wide: pd.DataFrame, key: str | None) -> pd.DataFrame:
-    """One row per (group and) stage from the query's one row per group; vectorised, no row loops."""
+    """One row per (group and) stage from the query's one row per group: each group's stages in funnel order.
+    Built column by column in numpy (one frame, not one per stage and a concat: a third of the time)."""
     keys = [key] if key else []
-    frames = [
-        pd.DataFrame({**{k: wide[k] for k in keys}, "stage": stage, "stage_order": order,
-                      "label": STAGE_LABELS[stage], "owner": STAGE_OWNER[stage],
-                      "volume": wide[f"n_{stage}"].astype("int64"),
-                      "pipeline_amount": wide[f"pipeline_{stage}"].astype("float64"),
-                      "won_amount": wide[f"won_{stage}"].astype("float64")})
-        for order, stage in enumerate(MAIN_PATH)
-    ]
-    long = pd.concat(frames, ignore_index=True)
+    groups, stages = len(wide), len(MAIN_PATH)
+
+    def by_row(prefix: str, dtype: str) -> np.ndarray:
+        return np.column_stack([wide[f"{prefix}_{stage}"].to_numpy(dtype=dtype) for stage in MAIN_PATH]).ravel()
+
+    long = pd.DataFrame({
+        **{k: np.repeat(wide[k].to_numpy(), stages) for k in keys},
+        "stage": np.tile(np.array(MAIN_PATH, dtype=object), groups),
+        "stage_order": np.tile(np.arange(stages, dtype="int64"), groups),
+        "label": np.tile(np.array([STAGE_LABELS[s] for s in MAIN_PATH], dtype=object), groups),
+        "owner": np.tile(np.array([STAGE_OWNER[s] for s in MAIN_PATH], dtype=object), groups),
+        "volume": by_row("n", "int64"),
+        "pipeline_amount": by_row("pipeline", "float64"),
+        "won_amount": by_row("won", "float64"),
+    })
+    if not key:
+        return long
     return long.sort_values(keys + ["stage_order"], kind="stable").reset_index(drop=True)
 
 
@@ -345,7 +360,8 @@ def _monthly_counts(cur, f: Filters, basis: str, window_days: int) -> pd.DataFra
                          f"from mart_lead_funnel as f {where} and {cond} group by 1")
             params += scope_params + cond_params
         long = cur.execute(" union all ".join(parts), params).df()
-        frame = long.pivot_table(index="month", columns="stage", values="n", aggfunc="sum").reset_index()
+        # Each part is grouped by month, so (month, stage) is unique: a plain pivot will do.
+        frame = long.pivot(index="month", columns="stage", values="n").reset_index()
     months = pd.date_range(pd.Timestamp(f.start).to_period("M").to_timestamp(),
                            pd.Timestamp(f.end).to_period("M").to_timestamp(), freq="MS")
     frame["month"] = pd.to_datetime(frame["month"]).astype("datetime64[ns]") if len(frame) else frame["month"]

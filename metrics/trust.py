@@ -9,7 +9,7 @@ per check, the metrics whose numbers it can distort (the badge lists them).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -30,12 +30,18 @@ class TrustCheck:
     alert_at: float
     unit: str = "share"  # share or days
     empty: str = "no leads"  # what to say when there is nothing to check
+    uses_dimensions: bool = True  # False: the check reads the date range only
 
     def status(self, value: float | None) -> str:
         """ok, warn or alert."""
         if value is None or pd.isna(value) or value < self.warn_at:
             return "ok"
         return "warn" if value < self.alert_at else "alert"
+
+    def scope(self, f: Filters) -> Filters:
+        """The filters the check reads. One that ignores the dimension filters gets them cleared, so a
+        cached result serves every segment, region, channel and team choice."""
+        return f if self.uses_dimensions else replace(f, segments=(), regions=(), channels=(), teams=())
 
 
 CHECKS: tuple[TrustCheck, ...] = (
@@ -50,7 +56,7 @@ CHECKS: tuple[TrustCheck, ...] = (
                "(is_synthetic). Their deals count, but their funnel starts at the opportunity, so conversions "
                "into it and velocity from the lead are not theirs. Dimension filters do not apply.",
                ("opportunities_created", "pipeline_created", "funnel_conversion", "funnel_velocity"), 0.05, 0.25,
-               empty="no opportunities"),
+               empty="no opportunities", uses_dimensions=False),
     TrustCheck("trust_skipped_stages", "Leads with a skipped stage",
                f"Share of the {_LEADS_SCOPE} that reached a stage without an entry for an earlier one, which "
                "the skipped-stage rule then counts as passed at the next stage's time (inferred_entries: how "
@@ -70,7 +76,8 @@ CHECKS: tuple[TrustCheck, ...] = (
     TrustCheck("trust_newest_load_age", "Age of the newest load",
                "Days since the newest load (the demo build or an import) finished, counted to now: how stale "
                "every number may be. Filters do not apply.",
-               ("leads", "funnel_stage_volume", "won_revenue"), 7.0, 30.0, unit="days", empty="no load logged"),
+               ("leads", "funnel_stage_volume", "won_revenue"), 7.0, 30.0, unit="days", empty="no load logged",
+               uses_dimensions=False),
 )
 CHECK_BY_NAME = {check.name: check for check in CHECKS}
 

@@ -54,6 +54,21 @@ def test_opportunities_without_a_lead(cur):
     assert (feb["affected"], feb["total"]) == (1, 1)
 
 
+def test_checks_that_ignore_dimension_filters_say_so(cur):
+    # The badge caches these on the date range alone (TrustCheck.scope): their numbers must not move with a
+    # dimension filter, and every other check's must be free to.
+    narrowed = Filters(JAN_FEB.start, JAN_FEB.end, segments=("SMB",), channels=("Email",), as_of=JAN_FEB.as_of)
+    for trust_check in CHECKS:
+        scoped = trust_check.scope(narrowed)
+        if trust_check.uses_dimensions:
+            assert scoped == narrowed
+            continue
+        assert scoped == JAN_FEB
+        same = ["age_days"] if trust_check.unit == "days" else ["affected", "total"]
+        assert [check(cur, trust_check.name, narrowed)[k] for k in same] == \
+            pytest.approx([check(cur, trust_check.name)[k] for k in same], abs=1e-3)
+
+
 def test_leads_with_a_skipped_stage(cur):
     # L1 reached opportunity with no SQL entry: 1 inferred. The made-up lead went lead -> opportunity: MQL,
     # SAL and SQL inferred = 3. L2, L3 (lead, MQL, SAL) and L4 (lead, disqualified) skip nothing.

@@ -6,7 +6,6 @@ import math
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from data.stages import MAIN_PATH, STAGE_OWNER
 from ui.theme import MUTED, TEAM_COLOURS, TEAM_LABELS, stage_colour
@@ -55,30 +54,40 @@ def _pct(value) -> str:
     return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value * 100:.1f}%"
 
 
+# Steps of one team share its colour; marker and dash tell them apart.
+_STEP_MARKERS = ("circle", "square", "diamond", "triangle-up", "pentagon")
+_STEP_DASHES = ("solid", "solid", "dash", "dot", "dashdot")
+
+
 def conversion_trend_chart(trend: pd.DataFrame) -> go.Figure:
-    """One small panel per step: monthly conversion with its 95% interval; immature months hollow."""
-    steps = list(dict.fromkeys(trend["step"]))
-    fig = make_subplots(rows=1, cols=len(steps), subplot_titles=steps, shared_yaxes=False,
-                        horizontal_spacing=0.04)
-    for col, step in enumerate(steps, start=1):
-        part = trend[trend["step"] == step]
-        colour = TEAM_COLOURS[part["owner"].iloc[0]]
-        fig.add_trace(go.Scatter(
-            x=pd.concat([part["month"], part["month"][::-1]]), y=pd.concat([part["ci_high"], part["ci_low"][::-1]]),
-            fill="toself", fillcolor=_with_alpha(colour, 0.15), mode="lines", line={"width": 0}, hoverinfo="skip",
-            showlegend=False), row=1, col=col)
-        fig.add_trace(go.Scatter(
-            x=part["month"], y=part["rate"], mode="lines+markers", line={"color": colour, "width": 2},
-            marker={"color": ["white" if flag else colour for flag in part["is_immature"]],
-                    "line": {"color": colour, "width": 2}, "size": 7},
+    """Every step's monthly conversion on one set of axes, in its owning team's colour; whiskers: 95% interval;
+    hollow markers: immature cohort. One plot instead of a panel per step: a fraction of the work to build
+    and for the browser to draw."""
+    traces = []
+    for i, (step, part) in enumerate(trend.groupby("step", sort=False)):
+        owner = part["owner"].iloc[0]
+        colour = TEAM_COLOURS[owner]
+        traces.append(go.Scatter(
+            x=part["month"], y=part["rate"], name=step, mode="lines+markers",
+            legendgroup=owner, legendgrouptitle={"text": TEAM_LABELS[owner]},
+            line={"color": colour, "width": 2, "dash": _STEP_DASHES[i % len(_STEP_DASHES)]},
+            marker={"symbol": _STEP_MARKERS[i % len(_STEP_MARKERS)], "size": 9,
+                    "color": ["white" if flag else colour for flag in part["is_immature"]],
+                    "line": {"color": colour, "width": 2}},
+            error_y={"type": "data", "symmetric": False, "array": (part["ci_high"] - part["rate"]).fillna(0),
+                     "arrayminus": (part["rate"] - part["ci_low"]).fillna(0), "color": colour, "thickness": 1,
+                     "width": 3},
             customdata=part[["numerator", "denominator"]].to_numpy(),
-            hovertemplate="%{x|%b %Y}: %{y:.1%} (%{customdata[0]:,} of %{customdata[1]:,})<extra></extra>",
-            showlegend=False), row=1, col=col)
-    fig.update_yaxes(tickformat=".0%", rangemode="tozero", gridcolor="#EEF2F7")
-    fig.update_xaxes(tickformat="%b\n%Y", nticks=4, gridcolor="#EEF2F7")
-    fig.update_annotations(font_size=13)
-    _legend_for_teams(fig, trend["owner"], y=1.14, row=1, col=1)
-    return _layout(fig, 320, "Conversion by month (band: 95% interval; hollow: immature cohort)")
+            hovertemplate="%{y:.1%} (%{customdata[0]:,} of %{customdata[1]:,})"))
+    fig = go.Figure(traces, layout={
+        "hovermode": "x unified",
+        # Beside the plot, one group per team: the team colour key and the step key in one.
+        "legend": {"orientation": "v", "y": 1, "yanchor": "top", "x": 1.01, "xanchor": "left",
+                   "groupclick": "toggleitem", "tracegroupgap": 12},
+        "yaxis": {"tickformat": ".0%", "rangemode": "tozero", "gridcolor": "#EEF2F7", "title": None},
+        "xaxis": {"tickformat": "%b %Y", "hoverformat": "%b %Y", "gridcolor": "#EEF2F7", "title": None},
+    })
+    return _layout(fig, 360, "Conversion by month (whiskers: 95% interval; hollow: immature cohort)")
 
 
 def _with_alpha(hex_colour: str, alpha: float) -> str:

@@ -33,7 +33,7 @@ def connection(path: str):
 
         with st.spinner(f"First start: building the demo company ({DEMO_LEADS:,} leads) in {path}…"):
             demo.build_demo_file(path, n_leads=DEMO_LEADS, seed=DEMO_SEED)
-    return db.open_store(path)
+    return db.open_store(path, memory_limit=db.SERVER_MEMORY_LIMIT)
 
 
 def metric(name: str, filters: Filters, **params) -> pd.DataFrame:

@@ -22,7 +22,7 @@ _STATUS_WORD = {"ok": "fine", "warn": "worth a look", "alert": "needs attention"
 
 def checks(f: Filters) -> pd.DataFrame:
     """One row per check for these filters (see metrics.trust.trust_summary)."""
-    return trust_summary({check.name: store.metric(check.name, f) for check in CHECKS})
+    return trust_summary({check.name: store.metric(check.name, check.scope(f)) for check in CHECKS})
 
 
 def value_text(unit: str, value, empty: str) -> str:

@@ -23,7 +23,8 @@ def define(name: str) -> str:
 
 
 def team_tiles(now: pd.DataFrame, before: pd.DataFrame) -> None:
-    """Marketing's stages and sales' stages side by side, each against the previous period."""
+    """Marketing's stages and sales' stages side by side: `now` the waterfall, `before` the previous period's
+    stage volumes."""
     now, before = now.set_index("stage"), before.set_index("stage")
     columns = st.columns([2, 4])
     for column, owner in zip(columns, ("marketing", "sales")):
@@ -157,7 +158,8 @@ if waterfall["is_immature"].any():
                "convert, so the later stages will still grow, and the previous period's older cohort looks better "
                "for it.", icon=":material/hourglass_top:")
 
-team_tiles(waterfall, store.metric("funnel_waterfall", f.previous(), **params))
+# The deltas need only the previous period's volumes, not its whole waterfall (times in stage and all).
+team_tiles(waterfall, store.metric("funnel_stage_volume", f.previous(), **params))
 trust.badge(f, PAGE_METRICS)
 st.plotly_chart(charts.funnel_chart(waterfall), width="stretch", key="funnel_chart")
 waterfall_table(waterfall)
@@ -176,7 +178,6 @@ else:
     records_view(f, params, waterfall)
 
 with st.expander("Definitions of every number on this page"):
-    for name in PAGE_METRICS:
-        metric = REGISTRY[name]
-        st.markdown(f"**{metric.label}** (`{name}`, owner: {metric.owner}, grain: {metric.grain}). "
-                    f"{metric.definition}")
+    # One element, not one per metric: every element is redrawn in the browser on each rerun.
+    st.markdown("\n\n".join(f"**{REGISTRY[name].label}** (`{name}`, owner: {REGISTRY[name].owner}, grain: "
+                             f"{REGISTRY[name].grain}). {REGISTRY[name].definition}" for name in PAGE_METRICS))
