@@ -240,16 +240,23 @@ def load_goals(cur) -> pd.DataFrame:
     return goals
 
 
-def month_plan(goals: pd.DataFrame, goal, period: Period) -> list[float] | None:
-    """The targets of a quarter's or year's months, in order, when every month has a goal."""
+def goal_targets(goals: pd.DataFrame) -> dict[tuple, float]:
+    """(metric, scope type, scope value or '', period type, period start) -> target, for looking goals up: a
+    dict, as filtering the goals frame per goal and period costs more than a goal metric's SQL."""
+    targets: dict[tuple, float] = {}
+    for goal in goals.itertuples(index=False):
+        key = (goal.metric_name, goal.scope_type, goal.scope_value or "", goal.period_type, goal.period_start)
+        targets.setdefault(key, float(goal.target))
+    return targets
+
+
+def month_plan(targets: dict[tuple, float], goal, period: Period) -> list[float] | None:
+    """The targets of a quarter's or year's months, in order, when every month has a goal (`targets`: goal_targets)."""
     if period.period_type == "month":
         return None
-    same = goals[(goals["period_type"] == "month") & (goals["metric_name"] == goal.metric_name)
-                 & (goals["scope_type"] == goal.scope_type)
-                 & (goals["scope_value"].fillna("") == (goal.scope_value or ""))]
-    by_month = dict(zip(same["period_start"], same["target"]))
-    plan = [by_month.get(start) for start in period.month_starts()]
-    return None if any(t is None for t in plan) else [float(t) for t in plan]
+    scope = (goal.metric_name, goal.scope_type, goal.scope_value or "", "month")
+    plan = [targets.get((*scope, start)) for start in period.month_starts()]
+    return None if any(t is None for t in plan) else plan
 
 
 def goals_in(goals: pd.DataFrame, period: Period) -> pd.DataFrame:
@@ -352,7 +359,7 @@ def _open_pipeline_frame(cur, f: Filters) -> pd.DataFrame:
     sql = (f"select count(*) filter (where {open_sql}), count(*) filter (where {open_opp}), "
            f"coalesce(sum(opportunity_amount) filter (where {open_opp}), 0) "
            f"from mart_lead_funnel as f where sql_at < ?{dims}")
-    row = cur.execute(sql, [moment] * 8 + dim_params).fetchone()
+    row = cur.execute(sql, [moment] * 8 + dim_params).fetchall()[0]
     year = Filters(f.as_of_date - timedelta(days=364), f.as_of_date, segments=f.segments, regions=f.regions,
                    channels=f.channels, teams=f.teams, as_of=f.as_of_date)
     deal_size, _count = kpi_value(cur, "average_deal_size", year)
@@ -400,20 +407,15 @@ PROGRESS_COLUMNS = ("goal_id", "metric_name", "label", "owner_team", "scope_type
 _OWNER_ORDER = {"shared": 0, "marketing": 1, "sales": 2}
 
 
-def _progress_row(cur, goals: pd.DataFrame, goal, period: Period, as_of: date) -> dict:
+def _progress_row(targets: dict[tuple, float], goal, period: Period, as_of: date, actual: float, count: int,
+                  landing: float | None) -> dict:
+    """One goal's row from its actual and record count (NaN and 0 before the period begins) and the weighted
+    open pipeline landing in the rest of the period (None: no pipeline-weighted projection)."""
     known = goal_metrics().get(goal.metric_name)
     additive = bool(known.additive) if known else True
     lower = goal.metric_name in LOWER_IS_BETTER
-    actual, count, landing = math.nan, 0, None
-    if period.elapsed_days(as_of) > 0 and known:
-        f = goal_filters(period, goal.scope_type, goal.scope_value, as_of)
-        actual, count = kpi_value(cur, goal.metric_name, f)
-        if goal.metric_name in PIPELINE_WEIGHTED:
-            share = landing_share(period, as_of)
-            weighted = _open_pipeline_frame(cur, f)[PIPELINE_WEIGHTED[goal.metric_name]].sum() if share else 0.0
-            landing = float(weighted) * share
     numbers = read_goal(float(goal.target), actual, period, as_of, additive=additive, lower_is_better=lower,
-                        share=expected_share(period, as_of, month_plan(goals, goal, period)),
+                        share=expected_share(period, as_of, month_plan(targets, goal, period)),
                         open_pipeline=landing)
     return {
         "goal_id": goal.goal_id, "metric_name": goal.metric_name,
@@ -427,6 +429,18 @@ def _progress_row(cur, goals: pd.DataFrame, goal, period: Period, as_of: date) -
     }
 
 
+def _landing(cur, goal, f: Filters, share: float, pipelines: dict[Filters, pd.DataFrame]) -> float | None:
+    """The weighted open pipeline landing in the rest of the period, for a pipeline-weighted goal; the open
+    pipeline read once per scope (`pipelines`)."""
+    if goal.metric_name not in PIPELINE_WEIGHTED:
+        return None
+    if not share:
+        return 0.0
+    if f not in pipelines:
+        pipelines[f] = _open_pipeline_frame(cur, f)
+    return float(pipelines[f][PIPELINE_WEIGHTED[goal.metric_name]].sum()) * share
+
+
 def _registry_order(name: str) -> int:
     names = list(REGISTRY)
     return names.index(name) if name in names else len(names)
@@ -435,8 +449,14 @@ def _registry_order(name: str) -> int:
 def progress_frame(cur, period: Period, as_of: date) -> pd.DataFrame:
     """One row per goal set for `period`, read on `as_of`: shared first, then marketing, then sales."""
     goals = load_goals(cur)
-    chosen = goals_in(goals, period)
-    rows = [_progress_row(cur, goals, goal, period, as_of) for goal in chosen.itertuples(index=False)]
+    chosen = list(goals_in(goals, period).itertuples(index=False))
+    read = [goal for goal in chosen if period.elapsed_days(as_of) > 0 and goal.metric_name in goal_metrics()]
+    scoped = {goal.goal_id: goal_filters(period, goal.scope_type, goal.scope_value, as_of) for goal in read}
+    actuals = dict(zip(scoped, kpi_values(cur, [(goal.metric_name, scoped[goal.goal_id]) for goal in read])))
+    share, pipelines, targets = landing_share(period, as_of), {}, goal_targets(goals)
+    rows = [_progress_row(targets, goal, period, as_of, *actuals.get(goal.goal_id, (math.nan, 0)),
+                          _landing(cur, goal, scoped[goal.goal_id], share, pipelines) if goal.goal_id in scoped
+                          else None) for goal in chosen]
     return _in_page_order(pd.DataFrame(rows, columns=list(PROGRESS_COLUMNS)))
 
 
@@ -515,7 +535,7 @@ def goal_pacing(cur, f: Filters, period_type: str = "quarter", period: str = "cu
     goal = next(match.itertuples(index=False))
     known = goal_metrics().get(goal.metric_name)
     if known and known.additive:
-        plan = month_plan(goals, goal, chosen)
+        plan = month_plan(goal_targets(goals), goal, chosen)
         frame["cumulative_target"] = [goal.target * expected_share(chosen, day, plan) for day in days]
     else:
         frame["cumulative_target"] = float(goal.target)
@@ -552,11 +572,12 @@ def goal_history(cur, f: Filters, period_type: str = "quarter", period: str = "c
     mine = goals[(goals["metric_name"] == metric_name) & (goals["scope_type"] == "all")]
     every = [last.shift(-k) for k in range(periods - 1, -1, -1)]
     actuals = _period_actuals(cur, known, every, as_of)
+    targets = goal_targets(goals)
     rows = []
     for each, actual in zip(every, actuals):
         goal = goals_in(mine, each)
         target = float(goal["target"].iloc[0]) if len(goal) else math.nan
-        plan = month_plan(goals, next(goal.itertuples(index=False)), each) if len(goal) else None
+        plan = month_plan(targets, next(goal.itertuples(index=False)), each) if len(goal) else None
         numbers = read_goal(target, actual, each, as_of, additive=known.additive,
                             lower_is_better=metric_name in LOWER_IS_BETTER,
                             share=expected_share(each, as_of, plan))
@@ -607,7 +628,7 @@ def goal_comparison(cur, f: Filters, period_type: str = "quarter", period: str =
     windows = [_compared_windows(goal, chosen, as_of) for goal in compared]
     reads = [(goal.metric_name, w) for goal, each in zip(compared, windows) for pair in each for w in pair if w]
     values = iter(value for value, _count in kpi_values(cur, reads))
-    targets = _targets(goals)
+    targets = goal_targets(goals)
     rows = []
     for goal, each in zip(compared, windows):
         actuals = []
@@ -639,16 +660,6 @@ def _compared_windows(goal, chosen: Period, as_of: date) -> list[tuple[Filters, 
         whole = goal_filters(*scoped) if same_day < each.read_until(as_of) else None
         windows.append((goal_filters(*scoped, until=same_day), whole))
     return windows
-
-
-def _targets(goals: pd.DataFrame) -> dict[tuple, float]:
-    """(metric, scope type, scope value or '', period type, period start) -> the first such goal's target:
-    a dict, as a frame filtered per goal and period costs more than the comparison's SQL."""
-    targets: dict[tuple, float] = {}
-    for goal in goals.itertuples(index=False):
-        key = (goal.metric_name, goal.scope_type, goal.scope_value or "", goal.period_type, goal.period_start)
-        targets.setdefault(key, float(goal.target))
-    return targets
 
 
 def _compared_rows(targets: dict[tuple, float], goal, chosen: Period,
