@@ -34,7 +34,7 @@ import pandas as pd
 from data.stages import ALL_STAGES, MAIN_PATH, STAGE_LABELS, STAGE_OWNER
 from metrics import funnel  # noqa: F401  (keeps the registry's order: funnel metrics before the KPIs)
 from metrics.filters import Filters
-from metrics.kpis import KPIS
+from metrics.kpis import KPIS, KpiSpec
 from metrics.periods import PERIOD_TYPES, Period, parse_period
 from metrics.registry import REGISTRY, Metric, Param, metric
 from metrics.stats import safe_rate
@@ -240,16 +240,23 @@ def load_goals(cur) -> pd.DataFrame:
     return goals
 
 
-def month_plan(goals: pd.DataFrame, goal, period: Period) -> list[float] | None:
-    """The targets of a quarter's or year's months, in order, when every month has a goal."""
+def goal_targets(goals: pd.DataFrame) -> dict[tuple, float]:
+    """(metric, scope type, scope value or '', period type, period start) -> target, for looking goals up: a
+    dict, as filtering the goals frame per goal and period costs more than a goal metric's SQL."""
+    targets: dict[tuple, float] = {}
+    for goal in goals.itertuples(index=False):
+        key = (goal.metric_name, goal.scope_type, goal.scope_value or "", goal.period_type, goal.period_start)
+        targets.setdefault(key, float(goal.target))
+    return targets
+
+
+def month_plan(targets: dict[tuple, float], goal, period: Period) -> list[float] | None:
+    """The targets of a quarter's or year's months, in order, when every month has a goal (`targets`: goal_targets)."""
     if period.period_type == "month":
         return None
-    same = goals[(goals["period_type"] == "month") & (goals["metric_name"] == goal.metric_name)
-                 & (goals["scope_type"] == goal.scope_type)
-                 & (goals["scope_value"].fillna("") == (goal.scope_value or ""))]
-    by_month = dict(zip(same["period_start"], same["target"]))
-    plan = [by_month.get(start) for start in period.month_starts()]
-    return None if any(t is None for t in plan) else [float(t) for t in plan]
+    scope = (goal.metric_name, goal.scope_type, goal.scope_value or "", "month")
+    plan = [targets.get((*scope, start)) for start in period.month_starts()]
+    return None if any(t is None for t in plan) else plan
 
 
 def goals_in(goals: pd.DataFrame, period: Period) -> pd.DataFrame:
@@ -278,7 +285,67 @@ def kpi_value(cur, metric_name: str, f: Filters) -> tuple[float, int]:
     frame = REGISTRY[metric_name](cur, f, grain="total")
     value = frame["value"].iloc[0]
     count = int(frame["record_count"].iloc[0]) if "record_count" in frame else 0
-    return (math.nan if value is None or pd.isna(value) else float(value)), count
+    return _number(value), count
+
+
+def _number(value) -> float:
+    return math.nan if value is None or pd.isna(value) else float(value)
+
+
+_KPI_SPECS = {spec.name: spec for spec in KPIS}
+
+
+def _kpi_sql(spec: KpiSpec, f: Filters, by_day: bool = False) -> tuple[str, list]:
+    """The statement metrics.kpis.kpi_frame runs for `spec` at grain=total (tests hold the two equal), or
+    with `by_day` the same per day of the date column."""
+    dims, dim_params = f.dimension_sql()
+    window, window_params = f.window_sql(spec.date_column)
+    day, group = (f"{spec.date_column}::date", " group by 1") if by_day else ("null::date", "")
+    return (f"select {day} as day, {spec.value_sql} as value, count(*) as record_count from mart_lead_funnel as f "
+            f"where {window}{dims}{group}", window_params + dim_params)
+
+
+def _kpi_parts(reads: Sequence[tuple[str, Filters]]) -> list[tuple[list[int], bool, str, list]]:
+    """The statements for the headline-KPI reads: (read indexes, by day, sql, params). The reads of one additive
+    KPI in one scope over several windows share one scan by day; any other read is its KPI's own query."""
+    scopes: dict[tuple, list[int]] = {}
+    for i, (name, f) in enumerate(reads):
+        if name in _KPI_SPECS:
+            scopes.setdefault((name, f.segments, f.regions, f.channels, f.teams), []).append(i)
+    parts = []
+    for (name, *_scope), members in scopes.items():
+        spec = _KPI_SPECS[name]
+        if spec.additive and len(members) > 1:
+            windows = [reads[i][1] for i in members]
+            span = replace(windows[0], start=min(w.start for w in windows), end=max(w.end for w in windows))
+            parts.append((members, True, *_kpi_sql(spec, span, by_day=True)))
+        else:
+            parts += [([i], False, *_kpi_sql(spec, reads[i][1])) for i in members]
+    return parts
+
+
+def kpi_values(cur, reads: Sequence[tuple[str, Filters]]) -> list[tuple[float, int]]:
+    """kpi_value of each (metric, filters) read, the headline KPIs' all in one statement: a round trip and a
+    plan per read cost more than the read itself at 1M. A window read by day is the sum of its days (a day
+    with nothing in it had zero of an additive KPI, as kpis' months do)."""
+    out = {i: kpi_value(cur, name, f) for i, (name, f) in enumerate(reads) if name not in _KPI_SPECS}
+    parts = _kpi_parts(reads)
+    if parts:
+        union = " union all ".join(f"select {k} as part, * from ({sql})" for k, (*_m, sql, _p) in enumerate(parts))
+        rows = cur.execute(union, [value for *_m, params in parts for value in params]).fetchall()
+        by_part: dict[int, list[tuple]] = {}
+        for part, day, value, count in rows:
+            by_part.setdefault(part, []).append((day, value, count))
+        for k, (members, by_day, _sql, _params) in enumerate(parts):
+            got = by_part.get(k, [])
+            for i in members:
+                if by_day:
+                    f = reads[i][1]
+                    inside = [(value, count) for day, value, count in got if f.start <= day <= f.end]
+                    out[i] = (float(sum(value for value, _n in inside)), sum(count for _v, count in inside))
+                else:
+                    out[i] = (_number(got[0][1]), int(got[0][2]))
+    return [out[i] for i in range(len(reads))]
 
 
 def _open_pipeline_frame(cur, f: Filters) -> pd.DataFrame:
@@ -292,7 +359,7 @@ def _open_pipeline_frame(cur, f: Filters) -> pd.DataFrame:
     sql = (f"select count(*) filter (where {open_sql}), count(*) filter (where {open_opp}), "
            f"coalesce(sum(opportunity_amount) filter (where {open_opp}), 0) "
            f"from mart_lead_funnel as f where sql_at < ?{dims}")
-    row = cur.execute(sql, [moment] * 8 + dim_params).fetchone()
+    row = cur.execute(sql, [moment] * 8 + dim_params).fetchall()[0]
     year = replace(f, start=f.as_of_date - timedelta(days=364), end=f.as_of_date, as_of=f.as_of_date)
     deal_size, _count = kpi_value(cur, "average_deal_size", year)
     sqls, opps, opp_amount = int(row[0]), int(row[1]), float(row[2])
@@ -339,20 +406,15 @@ PROGRESS_COLUMNS = ("goal_id", "metric_name", "label", "owner_team", "scope_type
 _OWNER_ORDER = {"shared": 0, "marketing": 1, "sales": 2}
 
 
-def _progress_row(cur, goals: pd.DataFrame, goal, period: Period, as_of: date) -> dict:
+def _progress_row(targets: dict[tuple, float], goal, period: Period, as_of: date, actual: float, count: int,
+                  landing: float | None) -> dict:
+    """One goal's row from its actual and record count (NaN and 0 before the period begins) and the weighted
+    open pipeline landing in the rest of the period (None: no pipeline-weighted projection)."""
     known = goal_metrics().get(goal.metric_name)
     additive = bool(known.additive) if known else True
     lower = goal.metric_name in LOWER_IS_BETTER
-    actual, count, landing = math.nan, 0, None
-    if period.elapsed_days(as_of) > 0 and known:
-        f = goal_filters(period, goal.scope_type, goal.scope_value, as_of)
-        actual, count = kpi_value(cur, goal.metric_name, f)
-        if goal.metric_name in PIPELINE_WEIGHTED:
-            share = landing_share(period, as_of)
-            weighted = _open_pipeline_frame(cur, f)[PIPELINE_WEIGHTED[goal.metric_name]].sum() if share else 0.0
-            landing = float(weighted) * share
     numbers = read_goal(float(goal.target), actual, period, as_of, additive=additive, lower_is_better=lower,
-                        share=expected_share(period, as_of, month_plan(goals, goal, period)),
+                        share=expected_share(period, as_of, month_plan(targets, goal, period)),
                         open_pipeline=landing)
     return {
         "goal_id": goal.goal_id, "metric_name": goal.metric_name,
@@ -366,6 +428,18 @@ def _progress_row(cur, goals: pd.DataFrame, goal, period: Period, as_of: date) -
     }
 
 
+def _landing(cur, goal, f: Filters, share: float, pipelines: dict[Filters, pd.DataFrame]) -> float | None:
+    """The weighted open pipeline landing in the rest of the period, for a pipeline-weighted goal; the open
+    pipeline read once per scope (`pipelines`)."""
+    if goal.metric_name not in PIPELINE_WEIGHTED:
+        return None
+    if not share:
+        return 0.0
+    if f not in pipelines:
+        pipelines[f] = _open_pipeline_frame(cur, f)
+    return float(pipelines[f][PIPELINE_WEIGHTED[goal.metric_name]].sum()) * share
+
+
 def _registry_order(name: str) -> int:
     names = list(REGISTRY)
     return names.index(name) if name in names else len(names)
@@ -374,8 +448,14 @@ def _registry_order(name: str) -> int:
 def progress_frame(cur, period: Period, as_of: date) -> pd.DataFrame:
     """One row per goal set for `period`, read on `as_of`: shared first, then marketing, then sales."""
     goals = load_goals(cur)
-    chosen = goals_in(goals, period)
-    rows = [_progress_row(cur, goals, goal, period, as_of) for goal in chosen.itertuples(index=False)]
+    chosen = list(goals_in(goals, period).itertuples(index=False))
+    read = [goal for goal in chosen if period.elapsed_days(as_of) > 0 and goal.metric_name in goal_metrics()]
+    scoped = {goal.goal_id: goal_filters(period, goal.scope_type, goal.scope_value, as_of) for goal in read}
+    actuals = dict(zip(scoped, kpi_values(cur, [(goal.metric_name, scoped[goal.goal_id]) for goal in read])))
+    share, pipelines, targets = landing_share(period, as_of), {}, goal_targets(goals)
+    rows = [_progress_row(targets, goal, period, as_of, *actuals.get(goal.goal_id, (math.nan, 0)),
+                          _landing(cur, goal, scoped[goal.goal_id], share, pipelines) if goal.goal_id in scoped
+                          else None) for goal in chosen]
     return _in_page_order(pd.DataFrame(rows, columns=list(PROGRESS_COLUMNS)))
 
 
@@ -454,7 +534,7 @@ def goal_pacing(cur, f: Filters, period_type: str = "quarter", period: str = "cu
     goal = next(match.itertuples(index=False))
     known = goal_metrics().get(goal.metric_name)
     if known and known.additive:
-        plan = month_plan(goals, goal, chosen)
+        plan = month_plan(goal_targets(goals), goal, chosen)
         frame["cumulative_target"] = [goal.target * expected_share(chosen, day, plan) for day in days]
     else:
         frame["cumulative_target"] = float(goal.target)
@@ -491,11 +571,12 @@ def goal_history(cur, f: Filters, period_type: str = "quarter", period: str = "c
     mine = goals[(goals["metric_name"] == metric_name) & (goals["scope_type"] == "all")]
     every = [last.shift(-k) for k in range(periods - 1, -1, -1)]
     actuals = _period_actuals(cur, known, every, as_of)
+    targets = goal_targets(goals)
     rows = []
     for each, actual in zip(every, actuals):
         goal = goals_in(mine, each)
         target = float(goal["target"].iloc[0]) if len(goal) else math.nan
-        plan = month_plan(goals, next(goal.itertuples(index=False)), each) if len(goal) else None
+        plan = month_plan(targets, next(goal.itertuples(index=False)), each) if len(goal) else None
         numbers = read_goal(target, actual, each, as_of, additive=known.additive,
                             lower_is_better=metric_name in LOWER_IS_BETTER,
                             share=expected_share(each, as_of, plan))
@@ -541,13 +622,19 @@ def goal_comparison(cur, f: Filters, period_type: str = "quarter", period: str =
     as_of = f.as_of_date
     chosen = parse_period(period_type, period, as_of)
     goals = load_goals(cur)
-    elapsed = chosen.elapsed_days(as_of)
+    compared = [] if chosen.elapsed_days(as_of) == 0 else \
+        [goal for goal in goals_in(goals, chosen).itertuples(index=False) if goal.metric_name in goal_metrics()]
+    windows = [_compared_windows(goal, chosen, as_of) for goal in compared]
+    reads = [(goal.metric_name, w) for goal, each in zip(compared, windows) for pair in each for w in pair if w]
+    values = iter(value for value, _count in kpi_values(cur, reads))
+    targets = goal_targets(goals)
     rows = []
-    for goal in goals_in(goals, chosen).itertuples(index=False):
-        known = goal_metrics().get(goal.metric_name)
-        if known is None or elapsed == 0:
-            continue
-        rows += _compared_rows(cur, goals, goal, known, chosen, as_of)
+    for goal, each in zip(compared, windows):
+        actuals = []
+        for _to_day, whole in each:
+            to_day = next(values)
+            actuals.append((to_day, next(values) if whole else to_day))
+        rows += _compared_rows(targets, goal, chosen, actuals)
     return _in_page_order(pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS)))
 
 
@@ -556,21 +643,33 @@ COMPARISON_COLUMNS = ("goal_id", "metric_name", "label", "format", "owner_team",
                       "attainment")
 
 
-def _compared_rows(cur, goals: pd.DataFrame, goal, known: Metric, chosen: Period, as_of: date) -> list[dict]:
-    same_scope = goals[(goals["metric_name"] == goal.metric_name) & (goals["scope_type"] == goal.scope_type)
-                       & (goals["scope_value"].fillna("") == (goal.scope_value or ""))]
+def _compared_periods(chosen: Period) -> tuple[Period, Period, Period]:
+    """In COMPARISONS order."""
+    return chosen, chosen.previous(), chosen.last_year()
+
+
+def _compared_windows(goal, chosen: Period, as_of: date) -> list[tuple[Filters, Filters | None]]:
+    """Per compared period, the goal's filters over as many days from its start as have elapsed in the chosen
+    one, and over the whole period read on `as_of` when that reaches further (else None: read once)."""
     elapsed = chosen.elapsed_days(as_of)
-    lower = goal.metric_name in LOWER_IS_BETTER
-    rows = []
-    for compared, each in zip(COMPARISONS, (chosen, chosen.previous(), chosen.last_year())):
+    windows = []
+    for each in _compared_periods(chosen):
         same_day = each.start + timedelta(days=min(elapsed, each.days) - 1)
         scoped = (each, goal.scope_type, goal.scope_value, as_of)
-        to_day = kpi_value(cur, goal.metric_name, goal_filters(*scoped, until=same_day))[0]
-        # The same window twice (the chosen period itself, or a whole one) is read once.
-        final = to_day if same_day >= each.read_until(as_of) else \
-            kpi_value(cur, goal.metric_name, goal_filters(*scoped))[0]
-        target_rows = goals_in(same_scope, each)
-        target = float(target_rows["target"].iloc[0]) if len(target_rows) else math.nan
+        whole = goal_filters(*scoped) if same_day < each.read_until(as_of) else None
+        windows.append((goal_filters(*scoped, until=same_day), whole))
+    return windows
+
+
+def _compared_rows(targets: dict[tuple, float], goal, chosen: Period,
+                   actuals: list[tuple[float, float]]) -> list[dict]:
+    """One row per compared period, from its (actual at the same point, final actual)."""
+    known = goal_metrics()[goal.metric_name]
+    lower = goal.metric_name in LOWER_IS_BETTER
+    rows = []
+    for compared, each, (to_day, final) in zip(COMPARISONS, _compared_periods(chosen), actuals):
+        scope = (goal.metric_name, goal.scope_type, goal.scope_value or "")
+        target = targets.get((*scope, each.period_type, each.start), math.nan)
         rows.append({"goal_id": goal.goal_id, "metric_name": goal.metric_name, "label": known.label,
                      "format": known.format, "owner_team": goal.owner_team,
                      "scope_label": scope_label(goal.scope_type, goal.scope_value), "compared": compared,
@@ -634,8 +733,12 @@ STAGE_COUNTS = {drill_stages(spec.name)[0]: spec.name for spec in KPIS
                 if spec.format == "count" and drill_stages(spec.name) and drill_stages(spec.name)[0] in MAIN_PATH}
 
 
-def _stage_entries(cur, f: Filters) -> dict[str, int]:
-    return {stage: int(kpi_value(cur, STAGE_COUNTS[stage], f)[0]) for stage in MAIN_PATH}
+def _stage_entries_and_deal_size(cur, windows: Sequence[Filters]) -> list[tuple[dict[str, int], float]]:
+    """Per window: each main-path stage's entries and the average deal size, read in one statement."""
+    names = [STAGE_COUNTS[stage] for stage in MAIN_PATH] + ["average_deal_size"]
+    values = kpi_values(cur, [(name, f) for f in windows for name in names])
+    per_window = [values[k * len(names):(k + 1) * len(names)] for k in range(len(windows))]
+    return [({stage: int(value) for stage, (value, _n) in zip(MAIN_PATH, each)}, each[-1][0]) for each in per_window]
 
 
 @metric(
@@ -668,18 +771,16 @@ def goal_reverse_funnel(cur, f: Filters, period_type: str = "quarter", period: s
         goal = goal[(goal["metric_name"] == "won_revenue") & (goal["scope_type"] == "all")]
         target = float(goal["target"].iloc[0]) if len(goal) else math.nan
     trailing = Filters(as_of - timedelta(days=trailing_days - 1), as_of, as_of=as_of)
-    history = _stage_entries(cur, trailing)
-    rates = [_ratio(float(history[b]), float(history[a])) for a, b in zip(MAIN_PATH[:-1], MAIN_PATH[1:])]
-    deal_size = kpi_value(cur, "average_deal_size", trailing)[0]
-    needed = required_volumes(target, deal_size, rates)
     elapsed = chosen.elapsed_days(as_of)
-    period_deal_size = math.nan
-    if elapsed:
-        window = goal_filters(chosen, "all", None, as_of)
-        actual = [float(_stage_entries(cur, window)[s]) for s in MAIN_PATH]
-        period_deal_size = kpi_value(cur, "average_deal_size", window)[0]
+    windows = [trailing] + ([goal_filters(chosen, "all", None, as_of)] if elapsed else [])
+    (history, deal_size), *in_period = _stage_entries_and_deal_size(cur, windows)
+    rates = [_ratio(float(history[b]), float(history[a])) for a, b in zip(MAIN_PATH[:-1], MAIN_PATH[1:])]
+    needed = required_volumes(target, deal_size, rates)
+    if in_period:
+        entries, period_deal_size = in_period[0]
+        actual = [float(entries[s]) for s in MAIN_PATH]
     else:
-        actual = [math.nan] * len(MAIN_PATH)
+        actual, period_deal_size = [math.nan] * len(MAIN_PATH), math.nan
     projected = [a / elapsed * chosen.days if elapsed else math.nan for a in actual]
     pace = [_ratio(p, n) for p, n in zip(projected, needed)]
     worst = bottleneck(pace)

@@ -384,6 +384,18 @@ def test_drill_stages_follow_each_kpis_date_column():
     assert g.drill_stages("goal_progress") == ()
 
 
+def test_kpi_values_in_one_statement_equal_each_registered_kpi(goals_cur):
+    # The batched reader rebuilds each KPI's grain=total statement: every KPI, scoped or not, empty or not.
+    windows = [Filters(date(2026, 1, 1), date(2026, 3, 31), as_of=date(2026, 3, 31)),
+               Filters(date(2026, 2, 1), date(2026, 2, 28), segments=("Enterprise",), as_of=date(2026, 3, 31)),
+               Filters(date(2020, 1, 1), date(2020, 1, 31), as_of=date(2026, 3, 31))]
+    reads = [(name, f) for f in windows for name in g.goal_metrics()]
+    expected = [g.kpi_value(goals_cur, name, f) for name, f in reads]
+    got = g.kpi_values(goals_cur, reads)
+    assert [count for _v, count in got] == [count for _v, count in expected]
+    assert all((nan(a) and nan(b)) or a == pytest.approx(b) for (a, _n), (b, _m) in zip(got, expected))
+
+
 def test_goal_metrics_are_the_kpis():
     from metrics.kpis import KPIS
 
