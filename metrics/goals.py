@@ -103,11 +103,13 @@ def scope_label(scope_type: str, scope_value) -> str:
     return f"{scope_type.capitalize()}: {scope_value}"
 
 
-def goal_filters(period: Period, scope_type: str, scope_value, as_of: date, until: date | None = None) -> Filters:
+def goal_filters(period: Period, scope_type: str, scope_value, as_of: date, until: date | None = None,
+                 reader: Filters | None = None) -> Filters:
     """The Filters a goal's actual is computed with: its period up to `until` (default: the as-of date),
-    restricted to its scope. Call only for a period that has begun."""
+    restricted to its scope, under the reader's row scope. Call only for a period that has begun."""
     scope = {SCOPE_FILTERS[scope_type]: (scope_value,)} if scope_type in SCOPE_FILTERS else {}
-    return Filters(start=period.start, end=until or period.read_until(as_of), as_of=as_of, **scope)
+    f = Filters(start=period.start, end=until or period.read_until(as_of), as_of=as_of, **scope)
+    return f.within(reader) if reader is not None else f
 
 
 def reading_filters(period: Period, as_of: date) -> Filters:
@@ -220,9 +222,10 @@ GOAL_COLUMNS = ("goal_id", "metric_name", "period_type", "period_start", "scope_
                 "owner_team", "target", "target_rule")
 
 
-def load_goals(cur) -> pd.DataFrame:
+def load_goals(cur, reader: Filters | None = None) -> pd.DataFrame:
     """Every goal, one row per goal, with its period label and the sum and count of its month goals
-    (same metric and scope, inside its quarter or year; none for a month)."""
+    (same metric and scope, inside its quarter or year; none for a month). A reader limited to some regions
+    or segments gets only the goals set for one of them: a wider goal's actual would read rows outside."""
     columns = ", ".join(f"g.{c}" for c in GOAL_COLUMNS)
     goals = cur.execute(
         f"select {columns}, sum(m.target) as months_target, count(m.goal_id) as months_count "
@@ -237,7 +240,15 @@ def load_goals(cur) -> pd.DataFrame:
     goals["target_rule"] = goals["target_rule"].fillna("own")
     goals["months_count"] = goals["months_count"].astype("int64")
     goals["period_label"] = [Period(t, s).label for t, s in zip(goals["period_type"], goals["period_start"])]
-    return goals
+    return goals if reader is None else goals[_within_scope(goals, reader)].reset_index(drop=True)
+
+
+def _within_scope(goals: pd.DataFrame, reader: Filters) -> pd.Series:
+    inside = pd.Series(True, index=goals.index)
+    for scope_type, allowed in (("region", reader.scope_regions), ("segment", reader.scope_segments)):
+        if allowed:
+            inside &= (goals["scope_type"] == scope_type) & goals["scope_value"].isin(allowed)
+    return inside
 
 
 def goal_targets(goals: pd.DataFrame) -> dict[tuple, float]:
@@ -445,12 +456,13 @@ def _registry_order(name: str) -> int:
     return names.index(name) if name in names else len(names)
 
 
-def progress_frame(cur, period: Period, as_of: date) -> pd.DataFrame:
+def progress_frame(cur, period: Period, as_of: date, reader: Filters) -> pd.DataFrame:
     """One row per goal set for `period`, read on `as_of`: shared first, then marketing, then sales."""
-    goals = load_goals(cur)
+    goals = load_goals(cur, reader)
     chosen = list(goals_in(goals, period).itertuples(index=False))
     read = [goal for goal in chosen if period.elapsed_days(as_of) > 0 and goal.metric_name in goal_metrics()]
-    scoped = {goal.goal_id: goal_filters(period, goal.scope_type, goal.scope_value, as_of) for goal in read}
+    scoped = {goal.goal_id: goal_filters(period, goal.scope_type, goal.scope_value, as_of, reader=reader)
+              for goal in read}
     actuals = dict(zip(scoped, kpi_values(cur, [(goal.metric_name, scoped[goal.goal_id]) for goal in read])))
     share, pipelines, targets = landing_share(period, as_of), {}, goal_targets(goals)
     rows = [_progress_row(targets, goal, period, as_of, *actuals.get(goal.goal_id, (math.nan, 0)),
@@ -488,7 +500,7 @@ def _in_page_order(frame: pd.DataFrame) -> pd.DataFrame:
     params=_PERIOD_PARAMS,
 )
 def goal_progress(cur, f: Filters, period_type: str = "quarter", period: str = "current") -> pd.DataFrame:
-    return progress_frame(cur, parse_period(period_type, period, f.as_of_date), f.as_of_date)
+    return progress_frame(cur, parse_period(period_type, period, f.as_of_date), f.as_of_date, f)
 
 
 # --- pacing line --------------------------------------------------------------------------------
@@ -524,7 +536,7 @@ def goal_pacing(cur, f: Filters, period_type: str = "quarter", period: str = "cu
                 goal_id: str = "") -> pd.DataFrame:
     as_of = f.as_of_date
     chosen = parse_period(period_type, period, as_of)
-    goals = load_goals(cur)
+    goals = load_goals(cur, f)
     match = goals_in(goals, chosen)
     match = match[match["goal_id"] == goal_id]
     days = [chosen.start + timedelta(days=k) for k in range(chosen.days)]
@@ -540,7 +552,7 @@ def goal_pacing(cur, f: Filters, period_type: str = "quarter", period: str = "cu
         frame["cumulative_target"] = float(goal.target)
     if known:
         for day in checkpoints(chosen, as_of):
-            f_day = goal_filters(chosen, goal.scope_type, goal.scope_value, as_of, until=day)
+            f_day = goal_filters(chosen, goal.scope_type, goal.scope_value, as_of, until=day, reader=f)
             frame.loc[(day - chosen.start).days, "cumulative_actual"] = kpi_value(cur, goal.metric_name, f_day)[0]
     return frame
 
@@ -567,10 +579,10 @@ def goal_history(cur, f: Filters, period_type: str = "quarter", period: str = "c
         raise ValueError(f"{metric_name!r} cannot carry a goal; goal metrics: {', '.join(goal_metrics())}.")
     as_of = f.as_of_date
     last = parse_period(period_type, period, as_of)
-    goals = load_goals(cur)
+    goals = load_goals(cur, f)
     mine = goals[(goals["metric_name"] == metric_name) & (goals["scope_type"] == "all")]
     every = [last.shift(-k) for k in range(periods - 1, -1, -1)]
-    actuals = _period_actuals(cur, known, every, as_of)
+    actuals = _period_actuals(cur, known, every, as_of, f)
     targets = goal_targets(goals)
     rows = []
     for each, actual in zip(every, actuals):
@@ -586,16 +598,17 @@ def goal_history(cur, f: Filters, period_type: str = "quarter", period: str = "c
     return pd.DataFrame(rows)
 
 
-def _period_actuals(cur, known: Metric, periods: list[Period], as_of: date) -> list[float]:
+def _period_actuals(cur, known: Metric, periods: list[Period], as_of: date, reader: Filters) -> list[float]:
     """Each period's actual up to the as-of date (NaN before it begins). An additive KPI is read once by
     month (grain=month) and its months summed; a rate or average is read period by period."""
     begun = [p for p in periods if p.elapsed_days(as_of)]
     if not begun:
         return [math.nan] * len(periods)
     if not known.additive:
-        values = {p: kpi_value(cur, known.name, goal_filters(p, "all", None, as_of))[0] for p in begun}
+        values = {p: kpi_value(cur, known.name, goal_filters(p, "all", None, as_of, reader=reader))[0]
+                  for p in begun}
     else:
-        span = Filters(begun[0].start, begun[-1].read_until(as_of), as_of=as_of)
+        span = Filters(begun[0].start, begun[-1].read_until(as_of), as_of=as_of).within(reader)
         monthly = known(cur, span, grain="month")
         months = pd.to_datetime(monthly["month"]).dt.date
         values = {p: float(monthly.loc[(months >= p.start) & (months < p.end), "value"].sum()) for p in begun}
@@ -621,10 +634,10 @@ COMPARISONS = ("This period", "Previous period", "Same period last year")
 def goal_comparison(cur, f: Filters, period_type: str = "quarter", period: str = "current") -> pd.DataFrame:
     as_of = f.as_of_date
     chosen = parse_period(period_type, period, as_of)
-    goals = load_goals(cur)
+    goals = load_goals(cur, f)
     compared = [] if chosen.elapsed_days(as_of) == 0 else \
         [goal for goal in goals_in(goals, chosen).itertuples(index=False) if goal.metric_name in goal_metrics()]
-    windows = [_compared_windows(goal, chosen, as_of) for goal in compared]
+    windows = [_compared_windows(goal, chosen, as_of, f) for goal in compared]
     reads = [(goal.metric_name, w) for goal, each in zip(compared, windows) for pair in each for w in pair if w]
     values = iter(value for value, _count in kpi_values(cur, reads))
     targets = goal_targets(goals)
@@ -648,7 +661,7 @@ def _compared_periods(chosen: Period) -> tuple[Period, Period, Period]:
     return chosen, chosen.previous(), chosen.last_year()
 
 
-def _compared_windows(goal, chosen: Period, as_of: date) -> list[tuple[Filters, Filters | None]]:
+def _compared_windows(goal, chosen: Period, as_of: date, reader: Filters) -> list[tuple[Filters, Filters | None]]:
     """Per compared period, the goal's filters over as many days from its start as have elapsed in the chosen
     one, and over the whole period read on `as_of` when that reaches further (else None: read once)."""
     elapsed = chosen.elapsed_days(as_of)
@@ -656,8 +669,8 @@ def _compared_windows(goal, chosen: Period, as_of: date) -> list[tuple[Filters, 
     for each in _compared_periods(chosen):
         same_day = each.start + timedelta(days=min(elapsed, each.days) - 1)
         scoped = (each, goal.scope_type, goal.scope_value, as_of)
-        whole = goal_filters(*scoped) if same_day < each.read_until(as_of) else None
-        windows.append((goal_filters(*scoped, until=same_day), whole))
+        whole = goal_filters(*scoped, reader=reader) if same_day < each.read_until(as_of) else None
+        windows.append((goal_filters(*scoped, until=same_day, reader=reader), whole))
     return windows
 
 
@@ -707,7 +720,7 @@ def goal_revenue_sources(cur, f: Filters, period_type: str = "quarter", period: 
     total = sourced = influenced = 0.0
     won_deals = sourced_deals = influenced_deals = 0
     if chosen.elapsed_days(as_of):
-        window = goal_filters(chosen, "all", None, as_of)
+        window = goal_filters(chosen, "all", None, as_of, reader=f)
         split = REGISTRY[SOURCES_METRIC](cur, window, lookback_days=lookback_days).iloc[0]  # all channels first
         total, sourced, influenced = (float(split[c]) for c in ("total_revenue", "sourced_revenue",
                                                                "influenced_revenue"))
@@ -767,12 +780,12 @@ def goal_reverse_funnel(cur, f: Filters, period_type: str = "quarter", period: s
     as_of = f.as_of_date
     chosen = parse_period(period_type, period, as_of)
     if not target:
-        goal = goals_in(load_goals(cur), chosen)
+        goal = goals_in(load_goals(cur, f), chosen)
         goal = goal[(goal["metric_name"] == "won_revenue") & (goal["scope_type"] == "all")]
         target = float(goal["target"].iloc[0]) if len(goal) else math.nan
-    trailing = Filters(as_of - timedelta(days=trailing_days - 1), as_of, as_of=as_of)
+    trailing = Filters(as_of - timedelta(days=trailing_days - 1), as_of, as_of=as_of).within(f)
     elapsed = chosen.elapsed_days(as_of)
-    windows = [trailing] + ([goal_filters(chosen, "all", None, as_of)] if elapsed else [])
+    windows = [trailing] + ([goal_filters(chosen, "all", None, as_of, reader=f)] if elapsed else [])
     (history, deal_size), *in_period = _stage_entries_and_deal_size(cur, windows)
     rates = [_ratio(float(history[b]), float(history[a])) for a, b in zip(MAIN_PATH[:-1], MAIN_PATH[1:])]
     needed = required_volumes(target, deal_size, rates)
@@ -817,7 +830,7 @@ def goal_reverse_funnel(cur, f: Filters, period_type: str = "quarter", period: s
     area="goals",
 )
 def goal_list(cur, f: Filters) -> pd.DataFrame:
-    goals = load_goals(cur)
+    goals = load_goals(cur, f)
     labels = {name: m.label for name, m in REGISTRY.items()}
     goals["label"] = goals["metric_name"].map(labels).fillna(goals["metric_name"])
     goals["scope_label"] = [scope_label(t, v) for t, v in zip(goals["scope_type"], goals["scope_value"])]

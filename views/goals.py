@@ -13,7 +13,7 @@ from metrics import REGISTRY
 from metrics import goals as g
 from metrics.periods import PERIOD_TYPES, Period, parse_period
 from metrics.registry import OWNERS
-from ui import auth, goals_edit, meeting_views, store
+from ui import auth, filters, goals_edit, meeting_views, store
 from ui import format as fmt
 from ui import goals_charts as charts
 from ui.annotations import annotate
@@ -69,7 +69,8 @@ def period_picker(goal_frame_for) -> tuple[Period, date, pd.DataFrame]:
 
 
 def goal_list(as_of: date) -> pd.DataFrame:
-    return store.metric("goal_list", g.reading_filters(Period("year", date(as_of.year, 1, 1)), as_of))
+    return store.metric("goal_list", g.reading_filters(Period("year", date(as_of.year, 1, 1)), as_of)
+                        .within(filters.current()))
 
 
 # --- the headline -------------------------------------------------------------------------------
@@ -299,7 +300,7 @@ def records_view(progress: pd.DataFrame, period: Period, as_of: date) -> None:
     if not goal["days_elapsed"]:
         st.info(f"{period.title} has not begun: no record counts yet.")
         return
-    f = g.goal_filters(period, goal["scope_type"], goal["scope_value"], as_of)
+    f = g.goal_filters(period, goal["scope_type"], goal["scope_value"], as_of, reader=filters.current())
     parts = [store.metric("funnel_records", f, basis="period", stage=s, limit=RECORD_LIMIT) for s in stages]
     records = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     through = " and ".join(STAGE_LABELS[s] for s in stages)
@@ -474,7 +475,7 @@ st.caption("Are we on track, and whose part is behind? Goals have their own peri
            "range and filters do not apply on this page.")
 
 period, as_of, goal_frame = period_picker(goal_list)
-reading = g.reading_filters(period, as_of)
+reading = g.reading_filters(period, as_of).within(filters.current())
 params = {"period_type": period.period_type, "period": period.label}
 progress = store.metric("goal_progress", reading, **params)
 
