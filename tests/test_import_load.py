@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pandas as pd
 import pytest
 
 from data.access import shell_principal
 from data.importers import ImportRejected, load, prepare
 from data.importers import write as write_module
+from data.importers.plan import Staged
 from import_fixture import CAMPAIGNS, DEALS, LEADS, SPEC, counts, files, import_mini, new_store, one, snapshot
 
 ADMIN = shell_principal("test")  # imports are admins' (the command line acts as one)
@@ -171,6 +173,37 @@ def test_a_failure_while_writing_rolls_everything_back(con, monkeypatch):
     monkeypatch.undo()
     load(con, plan, "strict", ADMIN)
     assert one(con, "select count(*) from leads where lead_id = 'mini:L7'") == 1
+
+
+def test_a_stage_entry_is_new_unless_the_store_has_the_same_one(con):
+    # The store has L's lead entry, a dated MQL and D1's opportunity entry.
+    con.execute("insert into stage_events (lead_id, stage, entered_at, opportunity_id) values "
+                "('L', 'lead', '2026-01-01', null), ('L', 'mql', '2026-01-05', null), "
+                "('L', 'opportunity', '2026-01-10', 'D1')")
+    staged = pd.DataFrame([
+        # stage, entered_at, opportunity_id, is_estimated, new?
+        ("mql", "2026-01-05", None, False, False),  # the same dated entry
+        ("mql", "2026-02-05", None, False, True),  # dated at another moment: the lead qualified again
+        ("mql", "2026-03-01", None, True, False),  # an estimate, and the lead has an MQL
+        ("sal", "2026-03-01", None, True, True),  # an estimate of a stage the lead never entered
+        ("lead", "2026-01-02", None, False, False),  # a lead enters once
+        ("opportunity", "2026-01-12", "D1", False, False),  # D1 was created once
+        ("opportunity", "2026-01-12", "D2", False, True),  # another deal
+        ("opportunity", "2026-01-12", "D2", True, False),  # an estimate: the lead has an opportunity entry
+        ("won", "2026-02-01", "D2", True, True),  # an estimate of a stage the lead never entered
+    ], columns=["stage", "entered_at", "opportunity_id", "is_estimated", "new"]).assign(lead_id="L")
+    staged["entered_at"] = pd.to_datetime(staged["entered_at"])
+    cur = con.cursor()
+    cur.execute("begin transaction")
+    new, same = write_module._append_events(cur, Staged(staged.drop(columns="new")))
+    added = cur.execute("select stage, entered_at, opportunity_id, is_estimated from stage_events "
+                        "where (lead_id, stage, entered_at) not in (values ('L', 'lead', '2026-01-01'::timestamp), "
+                        "('L', 'mql', '2026-01-05'), ('L', 'opportunity', '2026-01-10')) order by all").fetchall()
+    cur.execute("rollback")
+    expected = staged[staged["new"]]
+    assert (new, same) == (len(expected), len(staged) - len(expected))
+    assert added == [("mql", datetime(2026, 2, 5), None, False), ("opportunity", datetime(2026, 1, 12), "D2", False),
+                     ("sal", datetime(2026, 3, 1), None, True), ("won", datetime(2026, 2, 1), "D2", True)]
 
 
 @pytest.mark.parametrize(("leads", "deals", "where", "reason"), [

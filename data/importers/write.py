@@ -109,7 +109,7 @@ def preview_counts(cur, plan: ImportPlan) -> pd.DataFrame:
             _drop_stage(cur)
     if "stage_events" in plan.tables:
         _register(cur, "stage_events", plan.tables["stage_events"])
-        new = cur.execute(f"select count(*) from import_stage as s where {_new_event_sql()}").fetchone()[0]
+        new = cur.execute(f"select count(*) from {_new_events_sql()}").fetchone()[0]
         rows.append(("stage_events", new, 0, len(plan.tables["stage_events"].frame) - new, 0))
         _drop_stage(cur)
     for table in ("campaign_spend", "touchpoints"):
@@ -271,23 +271,25 @@ def _remove_replaced_synthetic_leads(cur) -> int:
 
 # --- stage entries and touches ---------------------------------------------------------------------
 
-def _new_event_sql() -> str:
-    """An entry is new unless the store has the same one (see plan._dedupe_events for 'same')."""
+def _new_events_sql() -> str:
+    """The staged entries the store does not have yet (see plan._dedupe_events for 'same'): an estimated
+    entry is had when the lead has any entry of its stage; a lead or opportunity-stage entry when the
+    lead has one for the same opportunity; any other entry when it has one at the same moment."""
     any_time = ", ".join(f"'{s}'" for s in _ANY_TIME_STAGES)
+    # One anti join: the correlated NOT EXISTS it replaces grouped every staged row first, even into an
+    # empty store.
     return (
-        "not exists (select 1 from stage_events as e where e.lead_id = s.lead_id and e.stage = s.stage "
-        "and coalesce(e.opportunity_id, '') = coalesce(s.opportunity_id, '') "
-        f"and (s.stage in ({any_time}) or s.is_estimated or e.entered_at = s.entered_at)) "
-        "and not (s.is_estimated and exists (select 1 from stage_events as e "
-        "where e.lead_id = s.lead_id and e.stage = s.stage))"
+        "import_stage as s anti join stage_events as e on e.lead_id = s.lead_id and e.stage = s.stage "
+        "and (s.is_estimated or (coalesce(e.opportunity_id, '') = coalesce(s.opportunity_id, '') "
+        f"and (s.stage in ({any_time}) or e.entered_at = s.entered_at)))"
     )
 
 
 def _append_events(cur, staged: Staged) -> tuple[int, int]:
     columns = _register(cur, "stage_events", staged)
     listed = ", ".join(columns)
-    new = cur.execute(f"insert into stage_events ({listed}) select {listed} from import_stage as s "
-                      f"where {_new_event_sql()}").fetchone()[0]
+    new = cur.execute(f"insert into stage_events ({listed}) select {listed} from {_new_events_sql()}"
+                      ).fetchone()[0]
     _drop_stage(cur)
     return new, len(staged.frame) - new
 

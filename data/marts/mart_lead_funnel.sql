@@ -36,23 +36,30 @@ lead_opportunities as (
     group by lead_id
 ),
 
-inferred as (
-    select
-        l.lead_id,
-        least(l.created_at, e.lead_raw_at, e.mql_raw_at, e.sal_raw_at, e.sql_raw_at,
-              e.opportunity_raw_at, e.won_raw_at, e.lost_at) as lead_at,
-        least(e.mql_raw_at, e.sal_raw_at, e.sql_raw_at, e.opportunity_raw_at, e.won_raw_at, e.lost_at) as mql_at,
-        least(e.sal_raw_at, e.sql_raw_at, e.opportunity_raw_at, e.won_raw_at, e.lost_at) as sal_at,
-        least(e.sql_raw_at, e.opportunity_raw_at, e.won_raw_at, e.lost_at) as sql_at,
-        least(e.opportunity_raw_at, e.won_raw_at, e.lost_at) as opportunity_at,
-        e.won_raw_at as won_at,
-        (case when e.mql_raw_at is null and least(e.sal_raw_at, e.sql_raw_at, e.opportunity_raw_at, e.won_raw_at, e.lost_at) is not null then 1 else 0 end
-         + case when e.sal_raw_at is null and least(e.sql_raw_at, e.opportunity_raw_at, e.won_raw_at, e.lost_at) is not null then 1 else 0 end
-         + case when e.sql_raw_at is null and least(e.opportunity_raw_at, e.won_raw_at, e.lost_at) is not null then 1 else 0 end
-         + case when e.opportunity_raw_at is null and least(e.won_raw_at, e.lost_at) is not null then 1 else 0 end
-        ) as skipped_stage_count
+-- One join of each lead to its entries and deals; the stage times are then worked out row by row.
+joined as (
+    select *
     from leads as l
     left join first_entries as e using (lead_id)
+    left join lead_opportunities as o using (lead_id)
+),
+
+inferred as (
+    select
+        *,
+        least(created_at, lead_raw_at, mql_raw_at, sal_raw_at, sql_raw_at,
+              opportunity_raw_at, won_raw_at, lost_at) as lead_at,
+        least(mql_raw_at, sal_raw_at, sql_raw_at, opportunity_raw_at, won_raw_at, lost_at) as mql_at,
+        least(sal_raw_at, sql_raw_at, opportunity_raw_at, won_raw_at, lost_at) as sal_at,
+        least(sql_raw_at, opportunity_raw_at, won_raw_at, lost_at) as sql_at,
+        least(opportunity_raw_at, won_raw_at, lost_at) as opportunity_at,
+        won_raw_at as won_at,
+        (case when mql_raw_at is null and least(sal_raw_at, sql_raw_at, opportunity_raw_at, won_raw_at, lost_at) is not null then 1 else 0 end
+         + case when sal_raw_at is null and least(sql_raw_at, opportunity_raw_at, won_raw_at, lost_at) is not null then 1 else 0 end
+         + case when sql_raw_at is null and least(opportunity_raw_at, won_raw_at, lost_at) is not null then 1 else 0 end
+         + case when opportunity_raw_at is null and least(won_raw_at, lost_at) is not null then 1 else 0 end
+        ) as skipped_stage_count
+    from joined
 ),
 
 final as (
@@ -76,34 +83,31 @@ final as (
         l.owner_rep_id as sdr_rep_id,
         coalesce(sdr.rep_name, '(unassigned)') as sdr_rep_name,
         coalesce(sdr.team_id, '(unassigned)') as sdr_team_id,
-        o.ae_rep_id,
+        l.ae_rep_id,
         ae.team_id as ae_team_id,
-        i.lead_at,
-        i.mql_at,
-        i.sal_at,
-        i.sql_at,
-        i.opportunity_at,
-        i.won_at,
-        greatest(i.lead_at, i.mql_at, i.sal_at, i.sql_at, i.opportunity_at, i.won_at,
-                 e.lost_at, e.rejected_at, e.recycled_at, e.disqualified_at) as last_event_at,
-        e.lost_at,
-        e.rejected_at,
-        e.recycled_at,
-        e.disqualified_at,
-        least(e.lost_at, e.rejected_at, e.recycled_at, e.disqualified_at) as exited_at,
-        coalesce(e.latest_stage, 'lead') as current_stage,
-        i.skipped_stage_count,
-        o.opportunity_id,
-        coalesce(o.opportunity_amount, 0) as opportunity_amount,
-        coalesce(o.won_amount, 0) as won_amount,
-        o.lost_reason
-    from leads as l
-    inner join inferred as i using (lead_id)
-    left join first_entries as e using (lead_id)
-    left join lead_opportunities as o using (lead_id)
+        l.lead_at,
+        l.mql_at,
+        l.sal_at,
+        l.sql_at,
+        l.opportunity_at,
+        l.won_at,
+        greatest(l.lead_at, l.mql_at, l.sal_at, l.sql_at, l.opportunity_at, l.won_at,
+                 l.lost_at, l.rejected_at, l.recycled_at, l.disqualified_at) as last_event_at,
+        l.lost_at,
+        l.rejected_at,
+        l.recycled_at,
+        l.disqualified_at,
+        least(l.lost_at, l.rejected_at, l.recycled_at, l.disqualified_at) as exited_at,
+        coalesce(l.latest_stage, 'lead') as current_stage,
+        l.skipped_stage_count,
+        l.opportunity_id,
+        coalesce(l.opportunity_amount, 0) as opportunity_amount,
+        coalesce(l.won_amount, 0) as won_amount,
+        l.lost_reason
+    from inferred as l
     left join campaigns as c on c.campaign_id = l.campaign_id
     left join reps as sdr on sdr.rep_id = l.owner_rep_id
-    left join reps as ae on ae.rep_id = o.ae_rep_id
+    left join reps as ae on ae.rep_id = l.ae_rep_id
 )
 
 -- Ordered by entry so DuckDB's per-row-group min/max skip old leads when a window starts late.

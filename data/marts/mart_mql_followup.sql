@@ -81,6 +81,17 @@ reasoned as (
         on r.lead_id = v.lead_id and r.feedback_at >= v.verdict_at
 ),
 
+-- What sales did with the lead's next MQL, worked out before the lead's dimensions are joined on: a
+-- window sorts every column it carries.
+sequenced as (
+    select
+        *,
+        lead(verdict) over by_lead as next_verdict,
+        lead(verdict_at) over by_lead as next_verdict_at
+    from reasoned
+    window by_lead as (partition by lead_id order by mql_at)
+),
+
 final as (
     select
         r.lead_id,
@@ -93,8 +104,8 @@ final as (
         r.verdict_at,
         r.verdict_by_rep_id,
         r.reason_code,
-        lead(r.verdict) over (partition by r.lead_id order by r.mql_at) as next_verdict,
-        lead(r.verdict_at) over (partition by r.lead_id order by r.mql_at) as next_verdict_at,
+        r.next_verdict,
+        r.next_verdict_at,
         case when f.sql_at >= r.mql_at then f.sql_at end as sql_at,
         case when f.won_at >= r.mql_at then f.won_at end as won_at,
         f.channel,
@@ -109,7 +120,7 @@ final as (
         f.sdr_team_id,
         coalesce(t.team_name, f.sdr_team_id) as sdr_team_name,
         f.ae_team_id
-    from reasoned as r
+    from sequenced as r
     inner join mart_lead_funnel as f using (lead_id)
     left join teams as t on t.team_id = f.sdr_team_id
 )
