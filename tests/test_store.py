@@ -299,6 +299,25 @@ def test_real_marts_rebuild_from_raw_tables(tmp_path):
         con.close()
 
 
+@pytest.mark.parametrize("order", [("sal", "rejected"), ("rejected", "sal")])
+def test_entries_at_the_same_moment_give_the_same_stage_and_verdict_on_every_rebuild(tmp_path, order):
+    """An SAL and a rejection at one moment (say, both written by one import): whatever order they were
+    stored in, the lead is rejected now and sales' verdict on its MQL is a rejection."""
+    con = db.open_store(tmp_path / "store.duckdb")
+    try:
+        con.execute("insert into leads (lead_id, created_at) values ('L1', '2026-01-05')")
+        con.execute("insert into stage_events (lead_id, stage, entered_at) values ('L1', 'mql', '2026-01-06')")
+        for stage in order:
+            con.execute("insert into stage_events (lead_id, stage, entered_at) values ('L1', ?, '2026-01-07')",
+                        [stage])
+        for _ in range(3):
+            marts.refresh(con)
+            assert con.execute("select current_stage from mart_lead_funnel").fetchall() == [("rejected",)]
+            assert con.execute("select verdict from mart_mql_followup").fetchall() == [("reject",)]
+    finally:
+        con.close()
+
+
 def test_marts_built_by_older_sql_are_rebuilt_on_open(tmp_path, monkeypatch):
     from data import db as store_db
     from data import marts as store_marts

@@ -18,7 +18,9 @@ first_entries as (
         min(entered_at) filter (where stage = 'rejected') as rejected_at,
         min(entered_at) filter (where stage = 'recycled') as recycled_at,
         min(entered_at) filter (where stage = 'disqualified') as disqualified_at,
-        arg_max(stage, entered_at) as latest_stage
+        -- Entries at the same moment: the later stage in the stage model (main path, then detours) is
+        -- the current one, so every rebuild agrees.
+        arg_max(stage, (entered_at, list_position(['lead', 'mql', 'sal', 'sql', 'opportunity', 'won', 'rejected', 'recycled', 'disqualified', 'lost'], stage))) as latest_stage
     from stage_events
     group by lead_id
 ),

@@ -24,14 +24,21 @@ human_touches as (
 
 -- Sales' verdict on an MQL is the first of these after it; a later main-path stage without an SAL
 -- entry counts as accepted (the skipped-stage rule).
+-- Entries at the same moment are one verdict: a detour (recycled, then rejected) over an acceptance, so
+-- every rebuild agrees.
 verdict_events as (
     select
         lead_id,
         entered_at as verdict_at,
-        moved_by_rep_id as verdict_by_rep_id,
-        case stage when 'rejected' then 'reject' when 'recycled' then 'recycle' else 'accept' end as verdict
-    from stage_events
-    where stage in ('sal', 'sql', 'opportunity', 'won', 'lost', 'rejected', 'recycled')
+        arg_max(moved_by_rep_id, rank) as verdict_by_rep_id,
+        arg_max(case stage when 'rejected' then 'reject' when 'recycled' then 'recycle' else 'accept' end, rank)
+            as verdict
+    from (
+        select *, list_position(['sal', 'sql', 'opportunity', 'won', 'lost', 'rejected', 'recycled'], stage) as rank
+        from stage_events
+        where stage in ('sal', 'sql', 'opportunity', 'won', 'lost', 'rejected', 'recycled')
+    )
+    group by lead_id, entered_at
 ),
 
 rejection_reasons as (
