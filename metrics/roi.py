@@ -312,13 +312,15 @@ def roi_trend(cur, f: Filters, model: str = DEFAULT_MODEL, lookback_days: int = 
                         [f.start, f.end] + params).df()
     parts = [spend]
     for milestone, name in (("opportunity_created", "pipeline"), ("won", "won_revenue")):
-        ctes, cte_params = attribution.credited_by_key(f, milestone, (model,), "channel_key", lookback_days,
-                                                       half_life_days)
+        ctes, cte_params = attribution.credited_touches(f, milestone, (model,), lookback_days, half_life_days,
+                                                        key="channel_key")
         channel, channel_params = _channel_only(f, "n")
         parts.append(cur.execute(
-            f"{ctes}, names as ({attribution.key_names('channel')}) "
-            f"select n.channel, date_trunc('month', c.milestone_at) as month, sum(c.credit_{model}) / 100.0 as {name} "
-            f"from credited_keys as c inner join names as n using (source_key) where true{channel} "
+            f"{ctes}, per_month as (select source_key, date_trunc('month', milestone_at) as month, "
+            f"sum(credit_{model}) as cents from credited group by all), "
+            f"names as ({attribution.key_names('channel')}) "
+            f"select n.channel, c.month, sum(c.cents) / 100.0 as {name} "
+            f"from per_month as c inner join names as n using (source_key) where true{channel} "
             f"group by all", cte_params + channel_params).df())
     months = pd.date_range(pd.Timestamp(f.start).to_period("M").to_timestamp(),
                            pd.Timestamp(f.end).to_period("M").to_timestamp(), freq="MS").astype("datetime64[ns]")
@@ -374,15 +376,20 @@ def campaign_leads(cur, f: Filters, campaign_id: str = "", limit: int = 5000) ->
 def campaign_opportunities(cur, f: Filters, campaign_id: str = "", model: str = DEFAULT_MODEL,
                            milestone: str = "won", lookback_days: int = 365,
                            half_life_days: float = 7.0) -> pd.DataFrame:
-    ctes, params = attribution.credited_by_key(replace(f, channels=()), milestone, (model,), "campaign_key",
-                                               lookback_days, half_life_days)
-    sql = f"""{ctes}
+    ctes, params = attribution.credited_touches(replace(f, channels=()), milestone, (model,), lookback_days,
+                                                half_life_days)
+    sql = f"""{ctes},
+per_deal as (
+    select deal_key, count(*) as touches, any_value(n)::bigint as path_length, sum(credit_{model}) as credit_cents
+    from credited
+    where source_key in (select campaign_key from mart_touch_sources where campaign_id = ?)
+    group by deal_key
+)
 select o.opportunity_id, o.account_name, o.lead_id, o.amount, o.opportunity_created_at, o.closed_at, o.is_won,
-       o.owner_rep_name, c.touches, c.path_length, c.credit_{model} / 100.0 as credit,
-       c.credit_{model} / 100.0 / nullif(o.amount, 0) as credit_share
-from credited_keys as c
+       o.owner_rep_name, c.touches, c.path_length, c.credit_cents / 100.0 as credit,
+       c.credit_cents / 100.0 / nullif(o.amount, 0) as credit_share
+from per_deal as c
 inner join mart_opportunities as o using (deal_key)
-where c.source_key in (select campaign_key from mart_touch_sources where campaign_id = ?)
 order by credit desc, o.opportunity_id"""
     frame = cur.execute(sql, params + [campaign_id]).df()
     frame["model_label"] = model_label(model, half_life_days)
