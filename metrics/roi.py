@@ -56,23 +56,22 @@ def _channel_only(f: Filters, alias: str) -> tuple[str, list]:
     return f" and {alias}.channel = any(?::varchar[])", [list(f.channels)]
 
 
-def _lead_scope(f: Filters) -> tuple[str, list]:
-    """Lead rows of the segment, region and team filtered; the campaign's channel decides the channel."""
-    dims, params = replace(f, channels=()).dimension_sql("f")
-    channel, channel_params = _channel_only(f, "c")
-    channel = channel.replace("c.channel", "coalesce(c.channel, f.channel)")
-    return dims + channel, params + channel_params
-
-
 def _key_select(level: str) -> str:
-    columns = {"channel": "coalesce(c.channel, f.channel) as channel", "campaign_id": "f.campaign_id",
+    """The level's columns over a lead's campaign `k` (campaign_id, channel) and its campaign row `c`."""
+    columns = {"channel": "coalesce(c.channel, k.channel) as channel", "campaign_id": "k.campaign_id",
                "campaign_name": f"coalesce(c.campaign_name, '{NO_CAMPAIGN}') as campaign_name"}
     return ", ".join(columns[k] for k in _keys(level))
 
 
+_VOLUMES = ("leads", "mqls", "sqls", "opportunities", "accepted", "rejected", "worked")
+
+
 def volumes_by(cur, f: Filters, level: str) -> pd.DataFrame:
-    """Leads, MQLs, SQLs, opportunities entering in the range, and sales' decisions on those MQLs."""
-    scope, scope_params = _lead_scope(f)
+    """Leads, MQLs, SQLs, opportunities entering in the range, and sales' decisions on those MQLs. Lead rows
+    of the segment, region and team filtered; the campaign's channel decides the channel."""
+    dims, dim_params = replace(f, channels=()).dimension_sql("f")
+    channel, channel_params = _channel_only(f, "c")
+    channel = channel.replace("c.channel", "coalesce(c.channel, k.channel)")
     counts, params = [], []
     for stage, name in (("lead", "leads"), ("mql", "mqls"), ("sql", "sqls"), ("opportunity", "opportunities")):
         window, window_params = f.window_sql(f"f.{stage}_at")
@@ -84,10 +83,33 @@ def volumes_by(cur, f: Filters, level: str) -> pd.DataFrame:
     for name, condition in verdicts.items():
         counts.append(f"count(*) filter (where {mql_window} and ({condition})) as {name}")
         params += mql_params
-    sql = (f"select {_key_select(level)}, {', '.join(counts)} from mart_lead_funnel as f "
-           f"left join campaigns as c on c.campaign_id = f.campaign_id "
-           f"where f.lead_at < ?::timestamp{scope} group by all")
-    return cur.execute(sql, params + [f.end_exclusive] + scope_params).df()
+    sums = ", ".join(f"coalesce(sum(a.{name}), 0)::bigint as {name}" for name in _VOLUMES)
+    sql = f"""
+with
+
+-- Every campaign with a lead before the end keeps its row, even when none of its leads moved in the range.
+lead_keys as (
+    select distinct f.campaign_id, f.channel from mart_lead_funnel as f where f.lead_at < ?::timestamp{dims}
+),
+
+-- Only a lead with a stage entry at or after the start can count: the mart is in lead_at order and carries
+-- last_event_at, so most row groups are skipped. Counted per campaign before campaign names are joined.
+active as (
+    select f.campaign_id, f.channel, {', '.join(counts)}
+    from mart_lead_funnel as f
+    where f.lead_at < ?::timestamp and f.last_event_at >= ?::timestamp{dims}
+    group by all
+)
+
+select {_key_select(level)}, {sums}
+from lead_keys as k
+left join active as a on a.campaign_id is not distinct from k.campaign_id and a.channel is not distinct from k.channel
+left join campaigns as c on c.campaign_id = k.campaign_id
+where true{channel}
+group by all
+"""
+    return cur.execute(sql, [f.end_exclusive] + dim_params + params + [f.end_exclusive, f.start] + dim_params
+                       + channel_params).df()
 
 
 def feedback_by(cur, f: Filters, level: str) -> pd.DataFrame:
