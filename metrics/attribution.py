@@ -528,22 +528,23 @@ def _sourced_influenced_counts(cur, f: Filters, milestone: str, lookback_days: i
     dims, dim_params = replace(f, channels=()).dimension_sql("t")
     window = f"t.{column} >= ?::timestamp and t.{column} < ?::timestamp{dims}"
     window_params = [f.start, f.end_exclusive] + dim_params
+    # Channels travel as their integer key; names are joined to the few result rows.
     sql = f"""
 with
 
 touches as (
-    select t.deal_key, t.channel_key, t.channel, t.amount_cents, t.touch_number, t.touched_at, t.lead_created_at,
+    select t.deal_key, t.channel_key, t.amount_cents, t.touch_number, t.touched_at, t.lead_created_at,
            t.{column} as milestone_at
     from mart_opportunity_touches as t
     where {window}
 ),
 
 sourced as (
-    select deal_key, channel, amount_cents from touches where touch_number = 1 and touched_at <= lead_created_at
+    select deal_key, channel_key, amount_cents from touches where touch_number = 1 and touched_at <= lead_created_at
 ),
 
 influenced as (
-    select deal_key, channel_key, any_value(channel) as channel, any_value(amount_cents) as amount_cents
+    select deal_key, channel_key, any_value(amount_cents) as amount_cents
     from touches
     where touched_at <= milestone_at and touched_at >= milestone_at - to_days(?::integer)
     group by deal_key, channel_key
@@ -553,12 +554,19 @@ influenced_deals as (
     select deal_key, any_value(amount_cents) as amount_cents from influenced group by deal_key
 ),
 
+per_channel as (
+    select 'sourced' as kind, channel_key, count(*) as deals, sum(amount_cents) as cents from sourced group by all
+    union all
+    select 'influenced', channel_key, count(*), sum(amount_cents) from influenced group by all
+),
+
+names as ({key_names("channel")}),
+
 final as (
-    select 'sourced' as kind, channel, count(*) as deals, sum(amount_cents) as cents from sourced group by channel
+    select p.kind, n.channel, p.deals, p.cents
+    from per_channel as p inner join names as n on n.source_key = p.channel_key
     union all
     select 'sourced', '{ALL_CHANNELS}', count(*), sum(amount_cents) from sourced
-    union all
-    select 'influenced', channel, count(*), sum(amount_cents) from influenced group by channel
     union all
     select 'influenced', '{ALL_CHANNELS}', count(*), sum(amount_cents) from influenced_deals
     union all
