@@ -126,6 +126,8 @@ def check_params(model: str | None = None, milestone: str | None = None, lookbac
 _ANCHOR_POSITION = {"first": "1", "lead_conversion": "lc", "opportunity_creation": "oc", "close": "n"}
 # Milestone -> the mart_path_anchors column holding the touch_number its path ends at.
 _PATH_END = {"opportunity_created": "creation_touches", "won": "won_touches"}
+# Milestone -> the mart_path_anchors column holding the moment of the last touch at or before it.
+_LAST_TOUCH_AT = {"opportunity_created": "creation_touched_at", "won": "won_touched_at"}
 # A touch's time decay credit in cents rounded down (over the touch's weight and its deal's total).
 _DECAY_FLOOR = "floor(amount_cents * decay_weight / decay_total)::bigint"
 # Key -> the mart column holding the touch_number of the deal's previous touch with the same key.
@@ -273,20 +275,19 @@ def _channel_filter(f: Filters, alias: str = "") -> tuple[str, list]:
 
 
 def unattributed(cur, f: Filters, milestone: str, lookback_days: int) -> tuple[int, float]:
-    """(deals, amount) in scope with no touch in their path: no model can credit them to anyone."""
+    """(deals, amount) in scope with no touch in their path: no model can credit them to anyone. A deal has a
+    path when its last touch at or before the milestone lies inside the lookback."""
     column = MILESTONES[milestone]
+    last_touch = _LAST_TOUCH_AT[milestone]
     dims, dim_params = replace(f, channels=()).dimension_sql("o")
     sql = f"""
         select count(*), coalesce(sum(o.amount), 0)
         from mart_opportunities as o
+        left join mart_path_anchors as a using (deal_key)
         where o.{column} >= ?::timestamp and o.{column} < ?::timestamp{dims}
-          and o.deal_key not in (
-              select t.deal_key from mart_opportunity_touches as t
-              where t.{column} >= ?::timestamp and t.{column} < ?::timestamp and t.touched_at <= t.{column}
-                and t.touched_at >= t.{column} - to_days(?::integer))
+          and not coalesce(a.{last_touch} >= o.{column} - to_days(?::integer), false)
     """
-    params = [f.start, f.end_exclusive] + dim_params + [f.start, f.end_exclusive, int(lookback_days)]
-    deals, amount = cur.execute(sql, params).fetchone()
+    deals, amount = cur.execute(sql, [f.start, f.end_exclusive] + dim_params + [int(lookback_days)]).fetchall()[0]
     return int(deals), float(amount)
 
 

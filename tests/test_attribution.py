@@ -288,6 +288,10 @@ def test_marts_place_anchors_and_previous_touches_of_a_key(con):
     anchors = "select conversion_touches, creation_touches, won_touches from mart_path_anchors as a " \
               "inner join mart_opportunities as o using (deal_key) where o.opportunity_id = ?"
     assert con.execute(anchors, ["D4"]).fetchall() == [(3, 4, 5)]
+    moments = anchors.replace("conversion_touches, creation_touches, won_touches",
+                              "creation_touched_at, won_touched_at")
+    assert con.execute(moments, ["D4"]).fetchall() == [(dt.datetime(2026, 1, 6, 9), dt.datetime(2026, 1, 8))]
+    assert con.execute(moments, ["D7"]).fetchall() == [(dt.datetime(2026, 2, 1), None)]
     rows = con.execute("select prev_campaign_touch, prev_channel_touch from mart_opportunity_touches "
                        "where opportunity_id = 'D4' order by touch_number").fetchall()
     assert rows == [(0, 0), (0, 0), (0, 0), (2, 2), (1, 1)]
@@ -295,6 +299,15 @@ def test_marts_place_anchors_and_previous_touches_of_a_key(con):
     assert con.execute(anchors, ["D5"]).fetchall() == [(2, 2, 2)]
     assert con.execute(anchors, ["D7"]).fetchall() == [(1, 1, None)]
     assert con.execute(anchors, ["D9"]).fetchall() == []
+
+
+def test_deals_without_a_touch_in_the_lookback_stay_unattributed(con):
+    # 30 days before each win: D3 (touch Jan 3, won Feb 1) and D5 (Jan 1 09:00, won Jan 31) keep a touch; D1's,
+    # D2's and D4's last touches are 40, 46 and 52 days old, and D9 has none: 1,000 + 2,000 + 10,000 + 700.
+    frame = attribution.attribution_credit(con.cursor(), Q1, model="linear", lookback_days=30)
+    row = frame[frame["is_unattributed"]].iloc[0]
+    assert (row["credited_amount"], row["deals_touched"]) == (13700.0, 4)
+    assert frame.loc[~frame["is_unattributed"], "credited_amount"].sum() == 3500.0
 
 
 def test_deals_touched_counts_only_touches_inside_the_lookback(con):
