@@ -186,9 +186,9 @@ def credited_touches(f: Filters, milestone: str, models: tuple[str, ...], lookba
     selects credited rows later, so a channel's credit never depends on which channels are shown); or,
     with `opportunity_id`, that one deal whatever the filters. Columns: deal_key, touchpoint_id, source_key
     (the touch's `key`: campaign_key or channel_key), opens_key (the first touch of that key in the deal's
-    path), amount_cents, milestone_at, n (path length), lc, oc (anchor positions), position, and per model
-    credit_<model> (bigint cents). The credits of a deal sum to its amount_cents exactly: the cents left
-    after rounding down go to the last touch.
+    path), amount_cents, milestone_at, milestone_month (its month, truncated once per deal), n (path length),
+    lc, oc (anchor positions), position, and per model credit_<model> (bigint cents). The credits of a deal
+    sum to its amount_cents exactly: the cents left after rounding down go to the last touch.
     """
     check_params(milestone=milestone, lookback_days=lookback_days, half_life_days=half_life_days)
     for name in models:
@@ -233,7 +233,8 @@ path as (
 -- An anchor whose moment comes before the path's first touch is that first touch.
 deals as (
     select
-        d.deal_key, d.path_offset, o.amount_cents, o.{column} as milestone_at{total},
+        d.deal_key, d.path_offset, o.amount_cents, o.{column} as milestone_at,
+        date_trunc('month', o.{column}) as milestone_month{total},
         a.{end} - d.path_offset as n,
         greatest(1, least(a.conversion_touches, a.{end}) - d.path_offset) as lc,
         greatest(1, least(a.creation_touches, a.{end}) - d.path_offset) as oc
@@ -246,7 +247,8 @@ deal_credits as ({_staged(stages, f"select * from deals{rest_join}")}),
 
 credited as (
     select
-        deal_key, touchpoint_id, source_key, opens_key, amount_cents, milestone_at, n, lc, oc, position,
+        deal_key, touchpoint_id, source_key, opens_key, amount_cents, milestone_at, milestone_month, n, lc, oc,
+        position,
         {f",{chr(10)}        ".join(_touch_credit_sql(MODELS[m]) for m in models)}
     from (
         select p.*, p.previous_touch <= d.path_offset as opens_key, p.touch_number - d.path_offset as position,

@@ -338,7 +338,7 @@ def roi_trend(cur, f: Filters, model: str = DEFAULT_MODEL, lookback_days: int = 
                                                         key="channel_key")
         channel, channel_params = _channel_only(f, "n")
         parts.append(cur.execute(
-            f"{ctes}, per_month as (select source_key, date_trunc('month', milestone_at) as month, "
+            f"{ctes}, per_month as (select source_key, milestone_month as month, "
             f"sum(credit_{model}) as cents from credited group by all), "
             f"names as ({attribution.key_names('channel')}) "
             f"select n.channel, c.month, sum(c.cents) / 100.0 as {name} "
