@@ -126,14 +126,23 @@ def feedback_by(cur, f: Filters, level: str) -> pd.DataFrame:
     sql = f"""
 with
 
+-- Feedback on a lead carries the lead's campaign and dimensions in its mart; a campaign rating has neither.
+given as (
+    select f.campaign_id, f.verdict, f.rating, f.reason_code
+    from mart_lead_sales_feedback as f
+    where f.created_at >= ?::timestamp and f.created_at < ?::timestamp{dims}
+    union all
+    select campaign_id, verdict, rating, reason_code
+    from sales_feedback
+    where lead_id is null and created_at >= ?::timestamp and created_at < ?::timestamp
+),
+
 feedback as (
     select {keys}, s.verdict, s.rating, coalesce(r.label, s.reason_code) as reason
-    from sales_feedback as s
-    left join mart_lead_funnel as f on f.lead_id = s.lead_id
-    inner join campaigns as c on c.campaign_id = coalesce(s.campaign_id, f.campaign_id)
+    from given as s
+    inner join campaigns as c on c.campaign_id = s.campaign_id
     left join feedback_reasons as r on r.reason_code = s.reason_code
-    where s.created_at >= ?::timestamp and s.created_at < ?::timestamp{channel}
-      and (s.lead_id is null or (true{dims}))
+    where true{channel}
 ),
 
 reason_counts as (
@@ -163,7 +172,8 @@ ratings as (
 
 select * from ratings full outer join top_reasons using ({key_names})
 """
-    frame = cur.execute(sql, [f.start, f.end_exclusive] + channel_params + dim_params).df()
+    frame = cur.execute(sql, [f.start, f.end_exclusive] + dim_params + [f.start, f.end_exclusive]
+                        + channel_params).df()
     frame["ratings"] = frame["ratings"].fillna(0).astype("int64")
     return frame
 
