@@ -1,9 +1,10 @@
 """Attribution: how much of each deal's amount each channel and campaign earned, under a named model.
 
-Every model runs in SQL inside DuckDB over mart_opportunity_touches (one row per opportunity per touch).
-One pass per query: the touches in the path, one aggregate per deal (path length, anchor positions, time
-decay total), each touch's credit in cents rounded down, and the cents left over given to the touch
-nearest the milestone, so the credits of a deal add up to its amount to the cent.
+Every model runs in SQL inside DuckDB over mart_opportunity_touches (one row per opportunity per touch) and
+mart_path_anchors (where each deal's anchors sit). One pass per query: the touches in the path, one aggregate
+per deal (where its path starts, the time decay total), each touch's credit in cents rounded down, and the
+cents left over given to the touch nearest the milestone, so the credits of a deal add up to its amount to
+the cent.
 
 The path (PATH_RULES below, shown beside every attributed number):
 - a deal's path is its lead's touches at or before the milestone (opportunity created, or won) and no
@@ -169,7 +170,7 @@ def _staged(stages: list[list[str]], source: str) -> str:
 
 
 def _touch_credit_sql(model: Model) -> str:
-    """A touch's credit in cents, over `placed`: looked up by its position among the deal's credits."""
+    """A touch's credit in cents, over the touch joined to its deal's credits: looked up by its position."""
     m = model.name
     if model.decay:
         return f"({_DECAY_FLOOR} + case when position = n then decay_rest else 0 end)::bigint as credit_time_decay"
