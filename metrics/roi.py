@@ -250,12 +250,9 @@ def _with_ratios(table: pd.DataFrame, min_won_deals: int) -> pd.DataFrame:
     money = ["spend", "pipeline", "won_revenue", "won_deals_credited"]
     counts = ["leads", "mqls", "sqls", "opportunities", "won_deals_touched", "accepted", "rejected", "worked",
               "ratings"]
-    for column in money + counts:
-        if column not in table:
-            table[column] = 0
-        table[column] = table[column].fillna(0)
-    table[counts] = table[counts].astype("int64")
-    table[money] = table[money].astype("float64")
+    # Whole-frame fills and casts: a pandas call per column costs more than the arithmetic on these few rows.
+    table = table.assign(**{c: 0 for c in money + counts if c not in table}).fillna(dict.fromkeys(money + counts, 0))
+    table = table.astype({**dict.fromkeys(counts, "int64"), **dict.fromkeys(money, "float64")})
     spend = table["spend"]
     table["cost_per_lead"] = safe_rate(spend, table["leads"])
     table["cost_per_mql"] = safe_rate(spend, table["mqls"])
