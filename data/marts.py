@@ -59,7 +59,7 @@ _CREATE = re.compile(r"create\s+or\s+replace\s+table\s+(\w+)\s+as\s+(.*?);?\s*$"
 # Marts whose rows for a lead are built from that lead's rows alone (a lead's funnel, its MQL entries),
 # so refresh_leads can rebuild them lead by lead. A mart that ranks or totals across leads
 # (mart_opportunities numbers every deal) does not belong here.
-LEAD_LOCAL_MARTS: tuple[str, ...] = ("mart_lead_funnel", "mart_mql_followup")
+LEAD_LOCAL_MARTS: tuple[str, ...] = ("mart_lead_funnel", "mart_lead_sales_feedback", "mart_mql_followup")
 
 
 def _mart_query(path: Path) -> tuple[str, str]:

@@ -1,9 +1,10 @@
 """Attribution: how much of each deal's amount each channel and campaign earned, under a named model.
 
-Every model runs in SQL inside DuckDB over mart_opportunity_touches (one row per opportunity per touch).
-One pass per query: the touches in the path, one aggregate per deal (path length, anchor positions, time
-decay total), each touch's credit in cents rounded down, and the cents left over given to the touch
-nearest the milestone, so the credits of a deal add up to its amount to the cent.
+Every model runs in SQL inside DuckDB over mart_opportunity_touches (one row per opportunity per touch) and
+mart_path_anchors (where each deal's anchors sit). One pass per query: the touches in the path, one aggregate
+per deal (where its path starts, the time decay total), each touch's credit in cents rounded down, and the
+cents left over given to the touch nearest the milestone, so the credits of a deal add up to its amount to
+the cent.
 
 The path (PATH_RULES below, shown beside every attributed number):
 - a deal's path is its lead's touches at or before the milestone (opportunity created, or won) and no
@@ -115,215 +116,150 @@ def check_params(model: str | None = None, milestone: str | None = None, lookbac
 
 # --- the SQL ------------------------------------------------------------------------------------
 #
-# A position model's credits depend only on facts about the deal (path length, where its anchors sit), so
-# they are computed once per deal in `deal_credits`: each anchor's credit and a middle touch's credit, in
-# cents rounded down. A touch then looks its credit up by position, and a campaign's credit in a deal is its
-# anchors' credits plus its other touches times the middle credit: no per-touch arithmetic. Time decay alone
-# weighs every touch. The cents left over go to the deal's last touch.
+# A deal's path is a run of touch_numbers ending where its milestone's does (mart_path_anchors), so one small
+# aggregate per deal, the path's first touch_number, places it: its length and anchor positions. A position
+# model's credits depend only on those, so they are computed once per deal: each anchor's credit and a middle
+# touch's credit in cents rounded down, and the last touch's credit with the cents left over. A touch then
+# looks its credit up by position. Time decay alone weighs every touch and needs a second per-deal sum, of its
+# rounded-down credits.
 
-# Where each anchor sits in the path (positions count from 1) and which key (campaign or channel) its touch has.
+# Where each anchor sits in the path (positions count from 1).
 _ANCHOR_POSITION = {"first": "1", "lead_conversion": "lc", "opportunity_creation": "oc", "close": "n"}
-_ANCHOR_KEY = {"first": "key_first", "lead_conversion": "key_lc", "opportunity_creation": "key_oc",
-               "close": "key_close"}
+# Milestone -> the mart_path_anchors column holding the touch_number its path ends at.
+_PATH_END = {"opportunity_created": "creation_touches", "won": "won_touches"}
+# Milestone -> the mart_path_anchors column holding the moment of the last touch at or before it.
+_LAST_TOUCH_AT = {"opportunity_created": "creation_touched_at", "won": "won_touched_at"}
+# A touch's time decay credit in cents rounded down (over the touch's weight and its deal's total).
+_DECAY_FLOOR = "floor(amount_cents * decay_weight / decay_total)::bigint"
+# Key -> the mart column holding the touch_number of the deal's previous touch with the same key.
+_PREVIOUS_TOUCH = {"campaign_key": "prev_campaign_touch", "channel_key": "prev_channel_touch"}
 
 
-def _model_columns(model: Model) -> list[str]:
-    """Per deal (over `deals`): for each anchor role r, a_<m>_<r> its credit in cents and p_<m>_<r> whether it
-    is the first role of the model on its touch (shared touches count once); m_<m> a middle touch's credit."""
-    m, roles = model.name, model.anchors
-    if model.decay:
-        return []
-    columns = []
-    distinct = []
-    for i, (role, _) in enumerate(roles):
-        here = _ANCHOR_POSITION[role]
-        earlier = [_ANCHOR_POSITION[r] for r, _ in roles[:i]]
-        primary = f"({here} not in ({', '.join(earlier)}))" if earlier else "true"
-        columns.append(f"{primary} as p_{m}_{role}")
-        distinct.append(f"{primary}::int")
-    middle = f"(n - ({' + '.join(distinct) or '0'}))"
-    total = sum(units for _, units in roles)
-    for role, _ in roles:
-        # Anchor shares on one touch add up; with no touch between anchors they share all by weight.
-        units = " + ".join(f"{u} * ({_ANCHOR_POSITION[r]} = {_ANCHOR_POSITION[role]})::int" for r, u in roles)
-        columns.append(f"case when {middle} > 0 then amount_cents * ({units}) // 1000 "
-                       f"else amount_cents * ({units}) // {total} end as a_{m}_{role}")
-    columns.append(f"case when {middle} > 0 then amount_cents * {model.spread} // (1000 * {middle}) else 0 end "
-                   f"as m_{m}")
-    return columns
+def _deal_credit_stages(model: Model) -> list[list[str]]:
+    """Per deal (over n, lc, oc, amount_cents), in cents, each stage reading the columns of the ones before:
+    <m>_between the touches between anchors; <m>_middle such a touch's credit; <m>_<role> each anchor's
+    credit; <m>_last the last touch's credit plus the cents the rounding left over. Kept in stages so the SQL
+    stays small: planning a large expression costs more than running it on a deal a row."""
+    m, positions = model.name, [_ANCHOR_POSITION[role] for role, _ in model.anchors]
+
+    def units_at(position: str) -> str:  # anchor shares on one touch add up
+        return " + ".join(f"{units} * ({_ANCHOR_POSITION[role]} = {position})::int" for role, units in model.anchors)
+
+    # An anchor position counts once however many roles sit on it.
+    distinct = [f"({p} not in ({', '.join(positions[:i])}))::int" if i else "1" for i, p in enumerate(positions)]
+    between = f"n - ({' + '.join(distinct) or '0'}) as {m}_between"
+    middle = (f"case when {m}_between > 0 then amount_cents * {model.spread} // (1000 * {m}_between) else 0 end "
+              f"as {m}_middle")
+    if not model.anchors:
+        return [[between], [middle], [f"{m}_middle + amount_cents - {m}_between * {m}_middle as {m}_last"]]
+    # With no touch between anchors, the anchors share everything by weight.
+    divisor = f"case when {m}_between > 0 then 1000 else {sum(units for _, units in model.anchors)} end"
+    roles = [f"amount_cents * ({units_at(_ANCHOR_POSITION[role])}) // {divisor} as {m}_{role}"
+             for role, _ in model.anchors]
+    handed_out = " + ".join(f"{d} * {m}_{role}" for d, (role, _) in zip(distinct, model.anchors))
+    last = (f"case when {units_at('n')} > 0 then amount_cents * ({units_at('n')}) // {divisor} else {m}_middle end "
+            f"+ amount_cents - ({handed_out}) - {m}_between * {m}_middle as {m}_last")
+    return [[between], [middle] + roles, [last]]
 
 
-def _touch_floor_sql(model: Model) -> str:
-    """A touch's credit in cents rounded down, over `position`, the deal `d` and the touch `p`."""
-    if model.decay:
-        return "floor(d.amount_cents * p.decay_weight / d.decay_total)::bigint"
+def _staged(stages: list[list[str]], source: str) -> str:
+    """`source` with each stage's columns added in turn (a stage may read the columns of earlier ones)."""
+    for stage in stages:
+        source = f"select *, {', '.join(stage)} from ({source})"
+    return source
+
+
+def _touch_credit_sql(model: Model) -> str:
+    """A touch's credit in cents, over the touch joined to its deal's credits: looked up by its position."""
     m = model.name
-    where = {r: p if p == "1" else f"d.{p}" for r, p in _ANCHOR_POSITION.items()}
-    lookups = " ".join(f"when position = {where[r]} then d.a_{m}_{r}" for r, _ in model.anchors)
-    return f"case {lookups} else d.m_{m} end" if lookups else f"d.m_{m}"
-
-
-def _key_floor_sql(model: Model) -> str:
-    """A key's credit in cents within a deal (floors summed), over `touches` and the deal `d`."""
     if model.decay:
-        return "decay_floor"
-    m = model.name
-    mine = [f"(d.p_{m}_{r} and d.{_ANCHOR_KEY[r]} = k.source_key)" for r, _ in model.anchors]
-    anchors = " + ".join(f"case when {c} then d.a_{m}_{r} else 0 end" for c, (r, _) in zip(mine, model.anchors))
-    anchored = " + ".join(f"{c}::int" for c in mine) or "0"
-    return f"{anchors or '0'} + (k.touches - ({anchored})) * d.m_{m}"
+        return f"({_DECAY_FLOOR} + case when position = n then decay_rest else 0 end)::bigint as credit_time_decay"
+    anchors = " ".join(f"when position = {_ANCHOR_POSITION[role]} then {m}_{role}" for role, _ in model.anchors)
+    return f"(case when position = n then {m}_last {anchors} else {m}_middle end)::bigint as credit_{m}"
 
 
-def _path_ctes(f: Filters, milestone: str, models: tuple[str, ...], lookback_days: int, half_life_days: float,
-               opportunity_id: str | None = None, key: str = "campaign_key") -> tuple[str, list]:
-    """CTEs `path` (the touches in each deal's path, numbers only) and `deals` (one row per deal: amount,
-    milestone, path length n, anchor positions lc and oc, the `key` of each anchor's touch, the decay total,
-    and every model's per-deal credits, see _model_columns)."""
+def credited_touches(f: Filters, milestone: str, models: tuple[str, ...], lookback_days: int,
+                     half_life_days: float, opportunity_id: str | None = None,
+                     key: str = "campaign_key") -> tuple[str, list]:
+    """CTEs ending in `credited`: one row per touch in a deal's path with `credit_<model>` in cents.
+
+    Deals: milestone inside the date range and the filters' segment, region and team (the channel filter
+    selects credited rows later, so a channel's credit never depends on which channels are shown); or,
+    with `opportunity_id`, that one deal whatever the filters. Columns: deal_key, touchpoint_id, source_key
+    (the touch's `key`: campaign_key or channel_key), opens_key (the first touch of that key in the deal's
+    path), amount_cents, milestone_at, milestone_month (its month, truncated once per deal), n (path length),
+    lc, oc (anchor positions), position, and per model credit_<model> (bigint cents). The credits of a deal
+    sum to its amount_cents exactly: the cents left after rounding down go to the last touch.
+    """
     check_params(milestone=milestone, lookback_days=lookback_days, half_life_days=half_life_days)
     for name in models:
         check_params(model=name)
-    column = MILESTONES[milestone]
+    column, end = MILESTONES[milestone], _PATH_END[milestone]
     if opportunity_id is None:
         dims, dim_params = replace(f, channels=()).dimension_sql("t")
         scope = f"t.{column} >= ?::timestamp and t.{column} < ?::timestamp{dims}"
         scope_params = [f.start, f.end_exclusive] + dim_params
     else:
         scope, scope_params = f"t.opportunity_id = ? and t.{column} is not null", [opportunity_id]
-    credits = [c for m in models for c in _model_columns(MODELS[m])]
-    roles = {role for m in models for role, _ in MODELS[m].anchors}
-    # Work only the chosen models need: decay weights, and which key sits at the conversion anchors.
-    weight = (f"pow(2.0, -epoch(t.{column} - t.touched_at) / 86400.0 / ?)" if any(MODELS[m].decay for m in models)
-              else "0.0 * ?")
-    key_lc = ("arg_max(source_key, touch_number) filter (where is_by_conversion)"
-              if "lead_conversion" in roles else "null")
-    key_oc = ("arg_max(source_key, touch_number) filter (where is_by_creation)"
-              if "opportunity_creation" in roles else "null")
-    # The path carries numbers and flags only: it is materialised once and read twice.
+    position_models = [MODELS[m] for m in models if not MODELS[m].decay]
+    stages = [[c for columns in stage for c in columns]
+              for stage in zip(*(_deal_credit_stages(model) for model in position_models))]
+    decay = len(position_models) < len(models)
+    # Work only time decay needs: each touch's weight, the deal's total, and what its rounding left over.
+    weight, weight_params, total, total_sum, rests, rest_join = "", [], "", "", "", ""
+    if decay:
+        weight = f",\n        pow(2.0, -epoch(t.{column} - t.touched_at) / 86400.0 / ?) as decay_weight"
+        weight_params = [float(half_life_days)]
+        total, total_sum = ", d.decay_total", ", sum(decay_weight) as decay_total"
+        rests = f"""
+
+decay_rests as (
+    select p.deal_key, any_value(d.amount_cents) - sum({_DECAY_FLOOR}) as decay_rest
+    from path as p
+    inner join deals as d using (deal_key)
+    group by p.deal_key
+),"""
+        rest_join = "\n    inner join decay_rests using (deal_key)"
     sql = f"""
 with
 
 path as (
     select
-        t.deal_key, t.touchpoint_id, t.touch_number, t.{key} as source_key, t.is_by_conversion, t.is_by_creation,
-        {weight} as decay_weight
+        t.deal_key, t.touchpoint_id, t.{key} as source_key, t.touch_number,
+        t.{_PREVIOUS_TOUCH[key]} as previous_touch{weight}
     from mart_opportunity_touches as t
     where {scope} and t.touched_at <= t.{column} and t.touched_at >= t.{column} - to_days(?::integer)
 ),
 
-deal_facts as (
-    select
-        deal_key,
-        min(touch_number) - 1 as offset_in_lead_path,
-        count(*) as n,
-        count(*) filter (where is_by_conversion) as lc_count,
-        count(*) filter (where is_by_creation) as oc_count,
-        arg_min(source_key, touch_number) as key_first,
-        arg_max(source_key, touch_number) as key_close,
-        {key_lc} as key_lc_raw,
-        {key_oc} as key_oc_raw,
-        sum(decay_weight) as decay_total
-    from path
-    group by deal_key
-),
-
+-- An anchor whose moment comes before the path's first touch is that first touch.
 deals as (
     select
-        * exclude (lc_count, oc_count, key_lc_raw, key_oc_raw),
-        -- An anchor whose moment comes before the path's first touch is that first touch.
-        greatest(1, lc_count) as lc,
-        greatest(1, oc_count) as oc,
-        coalesce(key_lc_raw, key_first) as key_lc,
-        coalesce(key_oc_raw, key_first) as key_oc{''.join(f",{chr(10)}        {c}" for c in credits)}
+        d.deal_key, d.path_offset, o.amount_cents, o.{column} as milestone_at,
+        date_trunc('month', o.{column}) as milestone_month{total},
+        a.{end} - d.path_offset as n,
+        greatest(1, least(a.conversion_touches, a.{end}) - d.path_offset) as lc,
+        greatest(1, least(a.creation_touches, a.{end}) - d.path_offset) as oc
+    from (select deal_key, min(touch_number) - 1 as path_offset{total_sum} from path group by deal_key) as d
+    inner join mart_opportunities as o using (deal_key)
+    inner join mart_path_anchors as a using (deal_key)
+),{rests}
+
+deal_credits as ({_staged(stages, f"select * from deals{rest_join}")}),
+
+credited as (
+    select
+        deal_key, touchpoint_id, source_key, opens_key, amount_cents, milestone_at, milestone_month, n, lc, oc,
+        position,
+        {f",{chr(10)}        ".join(_touch_credit_sql(MODELS[m]) for m in models)}
     from (
-        select f.*, o.amount_cents, o.{column} as milestone_at
-        from deal_facts as f inner join mart_opportunities as o using (deal_key)
+        select p.*, p.previous_touch <= d.path_offset as opens_key, p.touch_number - d.path_offset as position,
+               d.* exclude (deal_key)
+        from path as p
+        inner join deal_credits as d using (deal_key)
     )
 )
 """
-    return sql, [float(half_life_days)] + scope_params + [int(lookback_days)]
-
-
-def credited_touches(f: Filters, milestone: str, models: tuple[str, ...], lookback_days: int,
-                     half_life_days: float, opportunity_id: str | None = None) -> tuple[str, list]:
-    """CTEs ending in `credited`: one row per touch in a deal's path with `credit_<model>` in cents.
-
-    Deals: milestone inside the date range and the filters' segment, region and team (the channel filter
-    selects credited rows later, so a channel's credit never depends on which channels are shown); or,
-    with `opportunity_id`, that one deal whatever the filters. Columns: deal_key, touchpoint_id, source_key
-    (the campaign key), amount_cents, n (path length), lc, oc (anchor positions), position, and per model
-    credit_<model> (bigint cents). The credits of a deal sum to its amount_cents exactly: the cents left
-    after rounding down go to the last touch.
-    """
-    ctes, params = _path_ctes(f, milestone, models, lookback_days, half_life_days, opportunity_id)
-    floors = ",\n        ".join(f"{_touch_floor_sql(MODELS[m])} as floor_{m}" for m in models)
-    rests = ", ".join(f"any_value(amount_cents) - sum(floor_{m}) as rest_{m}" for m in models)
-    credits = ", ".join(f"(c.floor_{m} + case when c.position = c.n then r.rest_{m} else 0 end)::bigint "
-                        f"as credit_{m}" for m in models)
-    sql = f"""{ctes},
-
-floored as (
-    select
-        p.deal_key, p.touchpoint_id, p.source_key, d.amount_cents, d.n, d.lc, d.oc,
-        p.touch_number - d.offset_in_lead_path as position,
-        {floors}
-    from path as p
-    inner join deals as d using (deal_key)
-),
-
-rests as (select deal_key, {rests} from floored group by deal_key),
-
-credited as (
-    select c.* exclude ({', '.join(f'floor_{m}' for m in models)}), {credits}
-    from floored as c
-    inner join rests as r using (deal_key)
-)
-"""
-    return sql, params
-
-
-def credited_by_key(f: Filters, milestone: str, models: tuple[str, ...], key: str, lookback_days: int,
-                    half_life_days: float) -> tuple[str, list]:
-    """CTEs ending in `credited_keys`: one row per deal and `key` (campaign_key or channel_key) in its path,
-    with `credit_<model>` in cents, `touches`, `amount_cents`, the deal's `milestone_at` and `path_length`.
-
-    The same credits as credited_touches summed per deal and key, from the per-deal credits (no per-touch
-    arithmetic but time decay's); the cents left after rounding down go to the key of the deal's last touch.
-    """
-    ctes, params = _path_ctes(f, milestone, models, lookback_days, half_life_days, key=key)
-    decay = any(MODELS[m].decay for m in models)
-    # Only time decay needs each touch's weight against its deal's total.
-    touches = "select deal_key, source_key from path"
-    if decay:
-        touches = ("select p.deal_key, p.source_key, floor(d.amount_cents * p.decay_weight / d.decay_total)::bigint "
-                   "as decay_floor from path as p inner join deals as d using (deal_key)")
-    decay_sum = ", sum(decay_floor) as decay_floor" if decay else ""
-    floors = ", ".join(f"{_key_floor_sql(MODELS[m])} as floor_{m}" for m in models)
-    rests = ", ".join(f"any_value(amount_cents) - sum(floor_{m}) as rest_{m}" for m in models)
-    credits = ", ".join(f"(k.floor_{m} + case when k.source_key = k.key_close then r.rest_{m} else 0 end)::bigint "
-                        f"as credit_{m}" for m in models)
-    sql = f"""{ctes},
-
-key_touches as (
-    select deal_key, source_key, count(*) as touches{decay_sum}
-    from ({touches}) group by deal_key, source_key
-),
-
-per_key as (
-    select k.deal_key, k.source_key, k.touches, d.amount_cents, d.milestone_at, d.n as path_length, d.key_close,
-           {floors}
-    from key_touches as k
-    inner join deals as d using (deal_key)
-),
-
-rests as (select deal_key, {rests} from per_key group by deal_key),
-
-credited_keys as (
-    select k.deal_key, k.source_key, k.amount_cents, k.milestone_at, k.path_length, k.touches, {credits}
-    from per_key as k
-    inner join rests as r using (deal_key)
-)
-"""
-    return sql, params
+    return sql, weight_params + scope_params + [int(lookback_days)]
 
 
 def key_names(level: str) -> str:
@@ -342,20 +278,19 @@ def _channel_filter(f: Filters, alias: str = "") -> tuple[str, list]:
 
 
 def unattributed(cur, f: Filters, milestone: str, lookback_days: int) -> tuple[int, float]:
-    """(deals, amount) in scope with no touch in their path: no model can credit them to anyone."""
+    """(deals, amount) in scope with no touch in their path: no model can credit them to anyone. A deal has a
+    path when its last touch at or before the milestone lies inside the lookback."""
     column = MILESTONES[milestone]
+    last_touch = _LAST_TOUCH_AT[milestone]
     dims, dim_params = replace(f, channels=()).dimension_sql("o")
     sql = f"""
         select count(*), coalesce(sum(o.amount), 0)
         from mart_opportunities as o
+        left join mart_path_anchors as a using (deal_key)
         where o.{column} >= ?::timestamp and o.{column} < ?::timestamp{dims}
-          and o.deal_key not in (
-              select t.deal_key from mart_opportunity_touches as t
-              where t.{column} >= ?::timestamp and t.{column} < ?::timestamp and t.touched_at <= t.{column}
-                and t.touched_at >= t.{column} - to_days(?::integer))
+          and not coalesce(a.{last_touch} >= o.{column} - to_days(?::integer), false)
     """
-    params = [f.start, f.end_exclusive] + dim_params + [f.start, f.end_exclusive, int(lookback_days)]
-    deals, amount = cur.execute(sql, params).fetchone()
+    deals, amount = cur.execute(sql, [f.start, f.end_exclusive] + dim_params + [int(lookback_days)]).fetchall()[0]
     return int(deals), float(amount)
 
 
@@ -365,14 +300,14 @@ def credit_by(cur, f: Filters, milestone: str, models: tuple[str, ...], level: s
     campaign_id, campaign_name), credited_<m> (dollars), deals_<m> (the sum of the deal shares: deals
     credited, fractional), deals_touched (deals with a touch of it in the path), touches."""
     key, columns = LEVELS[level]
-    ctes, params = credited_by_key(f, milestone, models, key, lookback_days, half_life_days)
+    ctes, params = credited_touches(f, milestone, models, lookback_days, half_life_days, key=key)
     where, where_params = _channel_filter(f, "n")
     sums = ", ".join(f"sum(credit_{m}) / 100.0 as credited_{m}, "
                      f"sum(credit_{m} / nullif(amount_cents, 0)) as deals_{m}" for m in models)
     sql = f"""{ctes},
 per_source as (
-    select source_key, {sums}, count(*) as deals_touched, sum(touches) as touches
-    from credited_keys group by source_key
+    select source_key, {sums}, count(*) filter (where opens_key) as deals_touched, count(*) as touches
+    from credited group by source_key
 ),
 names as ({key_names(level)})
 select n.* exclude (source_key), p.* exclude (source_key)
@@ -597,22 +532,23 @@ def _sourced_influenced_counts(cur, f: Filters, milestone: str, lookback_days: i
     dims, dim_params = replace(f, channels=()).dimension_sql("t")
     window = f"t.{column} >= ?::timestamp and t.{column} < ?::timestamp{dims}"
     window_params = [f.start, f.end_exclusive] + dim_params
+    # Channels travel as their integer key; names are joined to the few result rows.
     sql = f"""
 with
 
 touches as (
-    select t.deal_key, t.channel_key, t.channel, t.amount_cents, t.touch_number, t.touched_at, t.lead_created_at,
+    select t.deal_key, t.channel_key, t.amount_cents, t.touch_number, t.touched_at, t.lead_created_at,
            t.{column} as milestone_at
     from mart_opportunity_touches as t
     where {window}
 ),
 
 sourced as (
-    select deal_key, channel, amount_cents from touches where touch_number = 1 and touched_at <= lead_created_at
+    select deal_key, channel_key, amount_cents from touches where touch_number = 1 and touched_at <= lead_created_at
 ),
 
 influenced as (
-    select deal_key, channel_key, any_value(channel) as channel, any_value(amount_cents) as amount_cents
+    select deal_key, channel_key, any_value(amount_cents) as amount_cents
     from touches
     where touched_at <= milestone_at and touched_at >= milestone_at - to_days(?::integer)
     group by deal_key, channel_key
@@ -622,12 +558,19 @@ influenced_deals as (
     select deal_key, any_value(amount_cents) as amount_cents from influenced group by deal_key
 ),
 
+per_channel as (
+    select 'sourced' as kind, channel_key, count(*) as deals, sum(amount_cents) as cents from sourced group by all
+    union all
+    select 'influenced', channel_key, count(*), sum(amount_cents) from influenced group by all
+),
+
+names as ({key_names("channel")}),
+
 final as (
-    select 'sourced' as kind, channel, count(*) as deals, sum(amount_cents) as cents from sourced group by channel
+    select p.kind, n.channel, p.deals, p.cents
+    from per_channel as p inner join names as n on n.source_key = p.channel_key
     union all
     select 'sourced', '{ALL_CHANNELS}', count(*), sum(amount_cents) from sourced
-    union all
-    select 'influenced', channel, count(*), sum(amount_cents) from influenced group by channel
     union all
     select 'influenced', '{ALL_CHANNELS}', count(*), sum(amount_cents) from influenced_deals
     union all

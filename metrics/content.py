@@ -110,13 +110,29 @@ touches as (
     select t.deal_key, t.content_asset, t.won_at is not null as is_won, t.touched_at > t.opportunity_created_at as late
     from mart_opportunity_touches as t
     where {window} and t.content_asset is not null{dims}
+),
+
+per_asset as (
+    select content_asset, count(*) filter (where not late) as early_touches,
+           count(*) filter (where late) as late_touches
+    from touches group by content_asset
+),
+
+-- Deals counted once per asset from one grouping of the late touches, not two distinct counts.
+late_deals as (
+    select content_asset, deal_key, any_value(is_won) as is_won from touches where late group by all
+),
+
+late_counts as (
+    select content_asset, count(*) as deals_with_late_touch,
+           count(*) filter (where is_won) as won_deals_with_late_touch
+    from late_deals group by content_asset
 )
 
-select content_asset, {_ASSET_TYPE} as asset_type,
-       count(*) filter (where not late) as early_touches, count(*) filter (where late) as late_touches,
-       count(distinct deal_key) filter (where late) as deals_with_late_touch,
-       count(distinct deal_key) filter (where late and is_won) as won_deals_with_late_touch
-from touches group by content_asset
+select content_asset, {_ASSET_TYPE} as asset_type, p.early_touches, p.late_touches,
+       coalesce(l.deals_with_late_touch, 0) as deals_with_late_touch,
+       coalesce(l.won_deals_with_late_touch, 0) as won_deals_with_late_touch
+from per_asset as p left join late_counts as l using (content_asset)
 """
     frame = cur.execute(sql, window_params + params).df()
     frame["late_share"] = safe_rate(frame["late_touches"], frame["early_touches"] + frame["late_touches"])

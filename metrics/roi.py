@@ -56,23 +56,22 @@ def _channel_only(f: Filters, alias: str) -> tuple[str, list]:
     return f" and {alias}.channel = any(?::varchar[])", [list(f.channels)]
 
 
-def _lead_scope(f: Filters) -> tuple[str, list]:
-    """Lead rows of the segment, region and team filtered; the campaign's channel decides the channel."""
-    dims, params = replace(f, channels=()).dimension_sql("f")
-    channel, channel_params = _channel_only(f, "c")
-    channel = channel.replace("c.channel", "coalesce(c.channel, f.channel)")
-    return dims + channel, params + channel_params
-
-
 def _key_select(level: str) -> str:
-    columns = {"channel": "coalesce(c.channel, f.channel) as channel", "campaign_id": "f.campaign_id",
+    """The level's columns over a lead's campaign `k` (campaign_id, channel) and its campaign row `c`."""
+    columns = {"channel": "coalesce(c.channel, k.channel) as channel", "campaign_id": "k.campaign_id",
                "campaign_name": f"coalesce(c.campaign_name, '{NO_CAMPAIGN}') as campaign_name"}
     return ", ".join(columns[k] for k in _keys(level))
 
 
+_VOLUMES = ("leads", "mqls", "sqls", "opportunities", "accepted", "rejected", "worked")
+
+
 def volumes_by(cur, f: Filters, level: str) -> pd.DataFrame:
-    """Leads, MQLs, SQLs, opportunities entering in the range, and sales' decisions on those MQLs."""
-    scope, scope_params = _lead_scope(f)
+    """Leads, MQLs, SQLs, opportunities entering in the range, and sales' decisions on those MQLs. Lead rows
+    of the segment, region and team filtered; the campaign's channel decides the channel."""
+    dims, dim_params = replace(f, channels=()).dimension_sql("f")
+    channel, channel_params = _channel_only(f, "c")
+    channel = channel.replace("c.channel", "coalesce(c.channel, k.channel)")
     counts, params = [], []
     for stage, name in (("lead", "leads"), ("mql", "mqls"), ("sql", "sqls"), ("opportunity", "opportunities")):
         window, window_params = f.window_sql(f"f.{stage}_at")
@@ -84,10 +83,33 @@ def volumes_by(cur, f: Filters, level: str) -> pd.DataFrame:
     for name, condition in verdicts.items():
         counts.append(f"count(*) filter (where {mql_window} and ({condition})) as {name}")
         params += mql_params
-    sql = (f"select {_key_select(level)}, {', '.join(counts)} from mart_lead_funnel as f "
-           f"left join campaigns as c on c.campaign_id = f.campaign_id "
-           f"where f.lead_at < ?::timestamp{scope} group by all")
-    return cur.execute(sql, params + [f.end_exclusive] + scope_params).df()
+    sums = ", ".join(f"coalesce(sum(a.{name}), 0)::bigint as {name}" for name in _VOLUMES)
+    sql = f"""
+with
+
+-- Every campaign with a lead before the end keeps its row, even when none of its leads moved in the range.
+lead_keys as (
+    select distinct f.campaign_id, f.channel from mart_lead_funnel as f where f.lead_at < ?::timestamp{dims}
+),
+
+-- Only a lead with a stage entry at or after the start can count: the mart is in lead_at order and carries
+-- last_event_at, so most row groups are skipped. Counted per campaign before campaign names are joined.
+active as (
+    select f.campaign_id, f.channel, {', '.join(counts)}
+    from mart_lead_funnel as f
+    where f.lead_at < ?::timestamp and f.last_event_at >= ?::timestamp{dims}
+    group by all
+)
+
+select {_key_select(level)}, {sums}
+from lead_keys as k
+left join active as a on a.campaign_id is not distinct from k.campaign_id and a.channel is not distinct from k.channel
+left join campaigns as c on c.campaign_id = k.campaign_id
+where true{channel}
+group by all
+"""
+    return cur.execute(sql, [f.end_exclusive] + dim_params + params + [f.end_exclusive, f.start] + dim_params
+                       + channel_params).df()
 
 
 def feedback_by(cur, f: Filters, level: str) -> pd.DataFrame:
@@ -104,14 +126,23 @@ def feedback_by(cur, f: Filters, level: str) -> pd.DataFrame:
     sql = f"""
 with
 
+-- Feedback on a lead carries the lead's campaign and dimensions in its mart; a campaign rating has neither.
+given as (
+    select f.campaign_id, f.verdict, f.rating, f.reason_code
+    from mart_lead_sales_feedback as f
+    where f.created_at >= ?::timestamp and f.created_at < ?::timestamp{dims}
+    union all
+    select campaign_id, verdict, rating, reason_code
+    from sales_feedback
+    where lead_id is null and created_at >= ?::timestamp and created_at < ?::timestamp
+),
+
 feedback as (
     select {keys}, s.verdict, s.rating, coalesce(r.label, s.reason_code) as reason
-    from sales_feedback as s
-    left join mart_lead_funnel as f on f.lead_id = s.lead_id
-    inner join campaigns as c on c.campaign_id = coalesce(s.campaign_id, f.campaign_id)
+    from given as s
+    inner join campaigns as c on c.campaign_id = s.campaign_id
     left join feedback_reasons as r on r.reason_code = s.reason_code
-    where s.created_at >= ?::timestamp and s.created_at < ?::timestamp{channel}
-      and (s.lead_id is null or (true{dims}))
+    where true{channel}
 ),
 
 reason_counts as (
@@ -141,7 +172,8 @@ ratings as (
 
 select * from ratings full outer join top_reasons using ({key_names})
 """
-    frame = cur.execute(sql, [f.start, f.end_exclusive] + channel_params + dim_params).df()
+    frame = cur.execute(sql, [f.start, f.end_exclusive] + dim_params + [f.start, f.end_exclusive]
+                        + channel_params).df()
     frame["ratings"] = frame["ratings"].fillna(0).astype("int64")
     return frame
 
@@ -218,12 +250,9 @@ def _with_ratios(table: pd.DataFrame, min_won_deals: int) -> pd.DataFrame:
     money = ["spend", "pipeline", "won_revenue", "won_deals_credited"]
     counts = ["leads", "mqls", "sqls", "opportunities", "won_deals_touched", "accepted", "rejected", "worked",
               "ratings"]
-    for column in money + counts:
-        if column not in table:
-            table[column] = 0
-        table[column] = table[column].fillna(0)
-    table[counts] = table[counts].astype("int64")
-    table[money] = table[money].astype("float64")
+    # Whole-frame fills and casts: a pandas call per column costs more than the arithmetic on these few rows.
+    table = table.assign(**{c: 0 for c in money + counts if c not in table}).fillna(dict.fromkeys(money + counts, 0))
+    table = table.astype({**dict.fromkeys(counts, "int64"), **dict.fromkeys(money, "float64")})
     spend = table["spend"]
     table["cost_per_lead"] = safe_rate(spend, table["leads"])
     table["cost_per_mql"] = safe_rate(spend, table["mqls"])
@@ -312,13 +341,15 @@ def roi_trend(cur, f: Filters, model: str = DEFAULT_MODEL, lookback_days: int = 
                         [f.start, f.end] + params).df()
     parts = [spend]
     for milestone, name in (("opportunity_created", "pipeline"), ("won", "won_revenue")):
-        ctes, cte_params = attribution.credited_by_key(f, milestone, (model,), "channel_key", lookback_days,
-                                                       half_life_days)
+        ctes, cte_params = attribution.credited_touches(f, milestone, (model,), lookback_days, half_life_days,
+                                                        key="channel_key")
         channel, channel_params = _channel_only(f, "n")
         parts.append(cur.execute(
-            f"{ctes}, names as ({attribution.key_names('channel')}) "
-            f"select n.channel, date_trunc('month', c.milestone_at) as month, sum(c.credit_{model}) / 100.0 as {name} "
-            f"from credited_keys as c inner join names as n using (source_key) where true{channel} "
+            f"{ctes}, per_month as (select source_key, milestone_month as month, "
+            f"sum(credit_{model}) as cents from credited group by all), "
+            f"names as ({attribution.key_names('channel')}) "
+            f"select n.channel, c.month, sum(c.cents) / 100.0 as {name} "
+            f"from per_month as c inner join names as n using (source_key) where true{channel} "
             f"group by all", cte_params + channel_params).df())
     months = pd.date_range(pd.Timestamp(f.start).to_period("M").to_timestamp(),
                            pd.Timestamp(f.end).to_period("M").to_timestamp(), freq="MS").astype("datetime64[ns]")
@@ -374,15 +405,20 @@ def campaign_leads(cur, f: Filters, campaign_id: str = "", limit: int = 5000) ->
 def campaign_opportunities(cur, f: Filters, campaign_id: str = "", model: str = DEFAULT_MODEL,
                            milestone: str = "won", lookback_days: int = 365,
                            half_life_days: float = 7.0) -> pd.DataFrame:
-    ctes, params = attribution.credited_by_key(replace(f, channels=()), milestone, (model,), "campaign_key",
-                                               lookback_days, half_life_days)
-    sql = f"""{ctes}
+    ctes, params = attribution.credited_touches(replace(f, channels=()), milestone, (model,), lookback_days,
+                                                half_life_days)
+    sql = f"""{ctes},
+per_deal as (
+    select deal_key, count(*) as touches, any_value(n)::bigint as path_length, sum(credit_{model}) as credit_cents
+    from credited
+    where source_key in (select campaign_key from mart_touch_sources where campaign_id = ?)
+    group by deal_key
+)
 select o.opportunity_id, o.account_name, o.lead_id, o.amount, o.opportunity_created_at, o.closed_at, o.is_won,
-       o.owner_rep_name, c.touches, c.path_length, c.credit_{model} / 100.0 as credit,
-       c.credit_{model} / 100.0 / nullif(o.amount, 0) as credit_share
-from credited_keys as c
+       o.owner_rep_name, c.touches, c.path_length, c.credit_cents / 100.0 as credit,
+       c.credit_cents / 100.0 / nullif(o.amount, 0) as credit_share
+from per_deal as c
 inner join mart_opportunities as o using (deal_key)
-where c.source_key in (select campaign_key from mart_touch_sources where campaign_id = ?)
 order by credit desc, o.opportunity_id"""
     frame = cur.execute(sql, params + [campaign_id]).df()
     frame["model_label"] = model_label(model, half_life_days)

@@ -263,18 +263,60 @@ def test_credits_sum_to_each_deal_amount_over_the_demo(demo_con, milestone):
 
 
 @pytest.mark.parametrize("milestone", list(attribution.MILESTONES))
-@pytest.mark.parametrize("key", ["campaign_key", "channel_key"])
-def test_credits_per_campaign_and_channel_sum_to_each_deal_over_the_demo(demo_con, milestone, key):
-    # The per-key path (what the tables use) hands the left-over cents to the last touch's campaign or channel.
+@pytest.mark.parametrize("level", list(attribution.LEVELS))
+def test_credits_per_campaign_and_channel_add_up_over_the_demo(demo_con, milestone, level):
+    # The tables' totals: every model credits exactly the amount of the deals with a path, and deals touched
+    # (counted from each touch's previous touch of the same key) is the number of distinct (deal, key) pairs.
     everything = Filters(date(2000, 1, 1), date(2100, 1, 1))
     models = tuple(attribution.MODELS)
-    ctes, params = attribution.credited_by_key(everything, milestone, models, key, 365, 7.0)
-    sums = ", ".join(f"sum(credit_{m}) as credit_{m}" for m in models)
-    off = " or ".join(f"credit_{m} <> amount_cents" for m in models)
-    deals, wrong = demo_con.execute(
-        f"{ctes}, per_deal as (select deal_key, any_value(amount_cents) as amount_cents, {sums} from credited_keys "
-        f"group by deal_key) select count(*), count(*) filter (where {off}) from per_deal", params).fetchone()
-    assert deals > 30 and wrong == 0
+    frame = attribution.credit_by(demo_con.cursor(), everything, milestone, models, level, 365, 7.0)
+    key = attribution.LEVELS[level][0]
+    column = attribution.MILESTONES[milestone]
+    cents, pairs = demo_con.execute(f"""
+        with path as (select deal_key, {key} as k, amount_cents from mart_opportunity_touches
+                      where {column} is not null and touched_at <= {column} and touched_at >= {column} - to_days(365))
+        select (select sum(amount_cents) from (select distinct deal_key, amount_cents from path)),
+               (select count(*) from (select distinct deal_key, k from path))""").fetchall()[0]
+    for m in models:
+        assert round(frame[f"credited_{m}"].sum() * 100) == cents, m
+    assert frame["deals_touched"].sum() == pairs
+
+
+def test_marts_place_anchors_and_previous_touches_of_a_key(con):
+    # D4: touches 7-11 (12 came after the close); MQL at touch 9's moment, opportunity at touch 10's, won after
+    # touch 11. cA holds touches 1 and 5, cB 2 and 4, cC 3: each touch's previous one of its campaign (channel).
+    anchors = "select conversion_touches, creation_touches, won_touches from mart_path_anchors as a " \
+              "inner join mart_opportunities as o using (deal_key) where o.opportunity_id = ?"
+    assert con.execute(anchors, ["D4"]).fetchall() == [(3, 4, 5)]
+    moments = anchors.replace("conversion_touches, creation_touches, won_touches",
+                              "creation_touched_at, won_touched_at")
+    assert con.execute(moments, ["D4"]).fetchall() == [(dt.datetime(2026, 1, 6, 9), dt.datetime(2026, 1, 8))]
+    assert con.execute(moments, ["D7"]).fetchall() == [(dt.datetime(2026, 2, 1), None)]
+    rows = con.execute("select prev_campaign_touch, prev_channel_touch from mart_opportunity_touches "
+                       "where opportunity_id = 'D4' order by touch_number").fetchall()
+    assert rows == [(0, 0), (0, 0), (0, 0), (2, 2), (1, 1)]
+    # D5: both touches at the MQL's moment. D7 is still open: no won path. D9 has no touch: no row.
+    assert con.execute(anchors, ["D5"]).fetchall() == [(2, 2, 2)]
+    assert con.execute(anchors, ["D7"]).fetchall() == [(1, 1, None)]
+    assert con.execute(anchors, ["D9"]).fetchall() == []
+
+
+def test_deals_without_a_touch_in_the_lookback_stay_unattributed(con):
+    # 30 days before each win: D3 (touch Jan 3, won Feb 1) and D5 (Jan 1 09:00, won Jan 31) keep a touch; D1's,
+    # D2's and D4's last touches are 40, 46 and 52 days old, and D9 has none: 1,000 + 2,000 + 10,000 + 700.
+    frame = attribution.attribution_credit(con.cursor(), Q1, model="linear", lookback_days=30)
+    row = frame[frame["is_unattributed"]].iloc[0]
+    assert (row["credited_amount"], row["deals_touched"]) == (13700.0, 4)
+    assert frame.loc[~frame["is_unattributed"], "credited_amount"].sum() == 3500.0
+
+
+def test_deals_touched_counts_only_touches_inside_the_lookback(con):
+    # 55 days before each win: D4 keeps touches 10 (cB) and 11 (cA) only, whose earlier cB and cA touches fall
+    # outside the window, so each still opens its campaign in D4. cA: D1-D5 one touch each; cB: D2-D5 but D1;
+    # cC: D3 only (D4's touch 9 is 55 days 15 hours before the win).
+    frame = attribution.attribution_credit(con.cursor(), Q1, model="linear", lookback_days=55)
+    counted = {r.campaign_name: [r.deals_touched, r.touches] for r in frame.itertuples() if not r.is_unattributed}
+    assert counted == {"Search ads": [5, 5], "Spring webinar": [4, 4], "Nurture emails": [1, 1]}
 
 
 def test_demo_has_daily_traffic_and_monthly_costs(demo_con):

@@ -99,11 +99,13 @@ def test_a_rejection_writes_feedback_a_stage_event_and_the_marts(cur):
     assert row == ("sdr2", "M5", "reject", "no_budget", 2, HTML_NOTE, "open")  # the note exactly as given
     assert cur.execute("select stage, entered_at, moved_by_rep_id from stage_events where lead_id = 'M5' "
                        "order by entered_at desc limit 1").fetchone() == ("rejected", AT, "sdr2")
-    # Both marts show it without a full refresh.
+    # The lead-local marts show it without a full refresh.
     assert cur.execute("select rejected_at, current_stage from mart_lead_funnel where lead_id = 'M5'").fetchone() == (
         AT, "rejected")
     assert cur.execute("select verdict, verdict_at, reason_code from mart_mql_followup where lead_id = 'M5'"
                        ).fetchone() == ("reject", AT, "no_budget")
+    assert cur.execute("select verdict, reason_code, rating from mart_lead_sales_feedback where feedback_id = ?",
+                       [feedback_id]).fetchall() == [("reject", "no_budget", 2)]
     # And so do the metrics: March's worked MQLs go from 5 to 6, rejections from 3 to 4.
     row = get("mql_acceptance")(cur, MARCH).iloc[0]
     assert (row["worked"], row["rejected"]) == (6, 4)

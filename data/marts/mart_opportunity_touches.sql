@@ -8,6 +8,9 @@
 -- channel: the campaign's channel when the touch has a campaign, so spend and credit line up.
 -- campaign_key, channel_key: small integers per (channel, campaign) and per channel, so attribution
 -- groups on integers.
+-- prev_campaign_touch, prev_channel_touch: the touch_number of the deal's previous touch of the same
+-- campaign and of the same channel (0 when none): a touch whose previous one falls before the path is
+-- its campaign's (channel's) first in the path, so deals touched are counted without a distinct.
 create or replace table mart_opportunity_touches as
 with
 
@@ -31,10 +34,7 @@ touches as (
         coalesce(c.campaign_name, '(no campaign)') as campaign_name,
         coalesce(c.channel, t.channel) as channel,
         t.touch_type,
-        t.content_asset,
-        -- Where the touch sits against the lead's conversion and the opportunity's creation: the anchors.
-        t.touched_at <= o.lead_converted_at as is_by_conversion,
-        t.touched_at <= o.opportunity_created_at as is_by_creation
+        t.content_asset
     from mart_opportunities as o
     inner join touchpoints as t on t.lead_id = o.lead_id and (o.closed_at is null or t.touched_at <= o.closed_at)
     left join campaigns as c on c.campaign_id = t.campaign_id
@@ -52,17 +52,29 @@ campaign_keys as (
 -- Numbered on a narrow projection: a window sorts every column it carries.
 numbered as (
     select
-        deal_key,
-        touchpoint_id,
-        row_number() over (partition by deal_key order by touched_at, touchpoint_id)::integer as touch_number
-    from touches
+        t.deal_key,
+        t.touchpoint_id,
+        k.campaign_key,
+        k.channel_key,
+        row_number() over (partition by t.deal_key order by t.touched_at, t.touchpoint_id)::integer as touch_number
+    from touches as t
+    inner join campaign_keys as k on k.channel = t.channel and k.campaign_id is not distinct from t.campaign_id
+),
+
+previous as (
+    select
+        *,
+        coalesce(lag(touch_number) over (partition by deal_key, campaign_key order by touch_number), 0)::integer
+            as prev_campaign_touch,
+        coalesce(lag(touch_number) over (partition by deal_key, channel_key order by touch_number), 0)::integer
+            as prev_channel_touch
+    from numbered
 ),
 
 final as (
-    select t.*, k.campaign_key, k.channel_key, n.touch_number
+    select t.*, p.campaign_key, p.channel_key, p.touch_number, p.prev_campaign_touch, p.prev_channel_touch
     from touches as t
-    inner join numbered as n using (deal_key, touchpoint_id)
-    inner join campaign_keys as k on k.channel = t.channel and k.campaign_id is not distinct from t.campaign_id
+    inner join previous as p using (deal_key, touchpoint_id)
 )
 
 -- Ordered by creation, so a date range on the opportunity-created milestone skips row groups.
