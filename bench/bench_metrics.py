@@ -54,6 +54,8 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-ru
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 METRIC_TARGET_MS = 150.0
+# The ROI issue gives the seven-model comparison its own budget (every model read and compared).
+METRIC_TARGETS_MS = {"attribution_comparison": 500.0}
 REDRAW_TARGET_MS = 1000.0
 SERVER_MEMORY_TARGET_MB = 1024.0
 
@@ -240,6 +242,10 @@ def largest(cur, column: str, f: Filters) -> str:
                        f"group by 1 order by count(*) desc, 1 limit 1", params).fetchone()[0]
 
 
+def target_ms(name: str) -> float:
+    return METRIC_TARGETS_MS.get(name, METRIC_TARGET_MS)
+
+
 def metric_variants(name: str, m, base: Filters, narrowed: Filters) -> list[tuple[str, Filters, dict]]:
     defaults = m.defaults()
     variants = [("default", base, defaults), ("segment+channel", narrowed, defaults)]
@@ -283,17 +289,17 @@ def bench_metrics(con, base: Filters, options: dict, args, report: Report) -> tu
                 pairs = [time_cpu_ms(lambda m=m, f=f, params=params: call_metric(con, m, f, params))
                          for _ in range(args.runs)]
             except Exception as exc:  # report it and go on: one broken metric must not hide the others
-                timings.append(Timing("metric", name, variant, [float("nan")], METRIC_TARGET_MS,
+                timings.append(Timing("metric", name, variant, [float("nan")], target_ms(name),
                                       f"ERROR {type(exc).__name__}: {' '.join(str(exc).split())[:80]}"))
                 continue
-            timings.append(Timing("metric", name, variant, [w for w, _c in pairs], METRIC_TARGET_MS,
+            timings.append(Timing("metric", name, variant, [w for w, _c in pairs], target_ms(name),
                                   f"{len(log)} quer{'y' if len(log) == 1 else 'ies'}", [c for _w, c in pairs]))
             statements[(name, variant)] = (f, params, log)
     report.say()
     report.say(timing_table(timings))
     misses = [t for t in timings if t.verdict != "PASS"]
     worst = max((t for t in timings if t.verdict != "ERROR"), key=lambda t: t.median)
-    report.target(f"every metric < {METRIC_TARGET_MS:.0f} ms median", not misses,
+    report.target(f"every metric < {METRIC_TARGET_MS:.0f} ms median (attribution_comparison < 500 ms)", not misses,
                   f"{len(timings) - len(misses)}/{len(timings)} metric variants pass; slowest "
                   f"{worst.name} [{worst.variant}] {worst.median:.0f} ms")
     report.say()
