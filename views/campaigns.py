@@ -359,9 +359,10 @@ label = model_label(params["model"], params["half_life_days"])
 summary = store.metric("acquisition_cost_summary", f, **params).iloc[0]
 sourced = store.metric("marketing_sourced_influenced", f, lookback_days=params["lookback_days"])
 headline(summary, sourced, label)
-if f.segments or f.regions or f.teams:
-    st.warning("Spend and costs cannot be split by segment, region or team: under these filters they stay whole "
-               "while leads, pipeline and revenue shrink, so ROI reads low.", icon=":material/filter_alt:")
+if f.segments or f.regions or f.teams or f.scope_regions or f.scope_segments:
+    st.warning("Spend and costs cannot be split by segment, region or team: under these filters (or your "
+               "view's limit to some regions or segments) they stay whole while leads, pipeline and revenue "
+               "shrink, so ROI reads low.", icon=":material/filter_alt:")
 
 view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="campaigns_view") or VIEWS[0]
 if view == VIEWS[0]:

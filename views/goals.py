@@ -489,7 +489,12 @@ st.caption(f"{period.title} ({period.start:%d %b} – {period.last_day:%d %b %Y}
 history_view(reading, params, goal_frame)
 
 if progress.empty:
-    st.info(f"No goals are set for {period.title}. Pick another period, or add one under Edit goals.")
+    scope = reading.scope_regions + reading.scope_segments
+    st.info(f"No goals are set for {period.title}"
+            + (f" in {', '.join(scope)}: you see only goals set for your scope, not the company's or other "
+               "regions' and segments'." if scope else ".")
+            + (" Pick another period, or add one under Edit goals." if auth.current().can("goals.edit")
+               else " Pick another period."))
 else:
     team_tiles(progress)
     st.plotly_chart(charts.bullet_chart(progress, period.title), width="stretch", key="goals_bullet_chart")
