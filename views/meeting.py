@@ -20,7 +20,7 @@ from metrics.meeting import (
 )
 from metrics.periods import Period
 from metrics.registry import OWNERS
-from ui import brief, charts, filters, goals_charts, meeting_charts, meeting_views, store
+from ui import auth, brief, charts, filters, goals_charts, meeting_charts, meeting_views, store
 from ui.export import safe_csv
 from ui.meeting_charts import change_text, value_text
 from ui.theme import TEAM_LABELS, team_badge
@@ -200,6 +200,9 @@ def actions_view(actions: pd.DataFrame, snapshot_id: int, board: dict[str, pd.Da
                                     "#": st.column_config.NumberColumn(width="small")})
         if any(late):
             st.warning(f"{sum(late)} open item(s) past their due date.", icon=":material/schedule:")
+    if not auth.current().can("meeting.decide"):
+        st.caption(read_only_note("record decisions and actions"))
+        return
     left, right = st.columns(2)
     with left:
         if snapshot_id:
@@ -274,6 +277,9 @@ def annotations_view(f) -> None:
         else:
             st.dataframe(brief.annotations_table(notes), hide_index=True, width="stretch", key="meeting_notes_table")
         st.caption(define("chart_annotations"))
+        if not auth.current().can("annotations.edit"):
+            st.caption(read_only_note("write annotations"))
+            return
         left, right = st.columns(2)
         with left:
             annotation_form(None, f)
@@ -343,9 +349,15 @@ def export_view(info: brief.BriefInfo, board: dict[str, pd.DataFrame], actions: 
 
 def filters_text(f) -> str:
     chosen = [f"{label}: {', '.join(values)}" for label, values in (("Segment", f.segments), ("Region", f.regions),
-                                                                     ("Channel", f.channels), ("Team", f.teams))
+                                                                     ("Channel", f.channels), ("Team", f.teams),
+                                                                     ("Limited to", f.scope_regions + f.scope_segments))
               if values]
     return "; ".join(chosen) or "All records"
+
+
+def read_only_note(what: str) -> str:
+    user = auth.current()
+    return f"Sales, marketing and admins {what}; you are signed in as {user.display_name} ({user.role})."
 
 
 # --- the page -----------------------------------------------------------------------------------
@@ -368,12 +380,16 @@ if mode == "Live":
     st.caption(f"Live: {period_text(f.start, f.end)} against {period_text(before.start, before.end)} · "
                f"{filters_text(f)}. Live numbers move as data arrives; a snapshot holds them.")
     board = meeting_views.live_board(f)
-    with st.form("meeting_freeze_form", border=True):
-        title_col, button_col = st.columns([4, 1], vertical_alignment="bottom")
-        title = title_col.text_input("Snapshot title", value=meeting_views.default_title(f), key="meeting_title",
-                                     max_chars=meetings.TITLE_LIMIT)
-        frozen = button_col.form_submit_button("Freeze snapshot", type="primary", icon=":material/ac_unit:",
-                                               key="meeting_freeze", width="stretch")
+    title, frozen = meeting_views.default_title(f), False
+    if auth.current().can("meeting.snapshot"):
+        with st.form("meeting_freeze_form", border=True):
+            title_col, button_col = st.columns([4, 1], vertical_alignment="bottom")
+            title = title_col.text_input("Snapshot title", value=title, key="meeting_title",
+                                         max_chars=meetings.TITLE_LIMIT)
+            frozen = button_col.form_submit_button("Freeze snapshot", type="primary", icon=":material/ac_unit:",
+                                                   key="meeting_freeze", width="stretch")
+    else:
+        st.caption(read_only_note("freeze snapshots"))
     if frozen:
         snapshot_id, error = meeting_views.freeze(title, f, board)
         if error:
