@@ -9,6 +9,7 @@ campaign it is, entering each stage in the date range.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -290,32 +291,82 @@ def _with_ratios(table: pd.DataFrame, min_won_deals: int) -> pd.DataFrame:
 )
 def acquisition_cost_summary(cur, f: Filters, model: str = DEFAULT_MODEL, lookback_days: int = 365,
                              half_life_days: float = 7.0) -> pd.DataFrame:
+    return acquisition_costs_by_window(cur, [f], model, lookback_days, half_life_days)
+
+
+def acquisition_costs_by_window(cur, windows: Sequence[Filters], model: str = DEFAULT_MODEL,
+                                lookback_days: int = 365, half_life_days: float = 7.0) -> pd.DataFrame:
+    """acquisition_cost_summary's row for each window (windows differing in dates only): the costs of every
+    window in one statement, the attribution of every window in another (a statement per window costs more)."""
     check_params(model=model, lookback_days=lookback_days, half_life_days=half_life_days)
-    whole = replace(f, channels=())
-    spend = cur.execute("select coalesce(sum(spend_amount), 0) from campaign_spend where spend_date >= ? "
-                        "and spend_date <= ?", [f.start, f.end]).fetchone()[0]
-    costs = dict(cur.execute("""
-        select side, sum(amount * greatest(0, datediff('day', greatest(cost_month, ?::date),
-                                                       least(last_day(cost_month), ?::date)) + 1)
-                         / day(last_day(cost_month)))
-        from acquisition_costs where cost_month <= ? and last_day(cost_month) >= ? group by side""",
-                             [f.start, f.end, f.end, f.start]).fetchall())
-    dims, dim_params = whole.dimension_sql("o")
-    customers, won = cur.execute(f"select count(*), coalesce(sum(amount), 0) from mart_opportunities as o "
-                                 f"where o.won_at >= ?::timestamp and o.won_at < ?::timestamp{dims}",
-                                 [f.start, f.end_exclusive] + dim_params).fetchone()
-    credited = attribution.credit_by(cur, whole, "won", (model,), "channel", lookback_days, half_life_days)
-    attributed = float(credited[f"credited_{model}"].sum())
-    marketing, sales = float(costs.get("marketing", 0.0)), float(costs.get("sales", 0.0))
-    total = float(spend) + marketing + sales
-    return pd.DataFrame([{
-        "campaign_spend": float(spend), "other_marketing_cost": marketing, "sales_cost": sales, "total_cost": total,
-        "new_customers": int(customers), "won_revenue": float(won), "attributed_won_revenue": attributed,
+    whole = [replace(f, channels=()) for f in windows]
+    costs = _costs_by_window(cur, whole)
+    attributed = _attributed_by_window(cur, whole, model, lookback_days, half_life_days)
+    return pd.DataFrame([_summary_row(cost, got, model, half_life_days) for cost, got in zip(costs, attributed)])
+
+
+def _costs_by_window(cur, windows: list[Filters]) -> list[dict]:
+    """Per window: campaign spend, the marketing and sales costs (a month's cost counts for the share of its
+    days inside the window), new customers and won revenue."""
+    span = Filters.spanning(windows)
+    spend, costs, won, params = [], [], [], {"spend": [], "costs": [], "won": []}
+    for f in windows:
+        spend.append("coalesce(sum(spend_amount) filter (where spend_date >= ? and spend_date <= ?), 0)")
+        params["spend"] += [f.start, f.end]
+        for side in ("marketing", "sales"):
+            costs.append("coalesce(sum(amount * greatest(0, datediff('day', greatest(cost_month, ?::date), "
+                         "least(last_day(cost_month), ?::date)) + 1) / day(last_day(cost_month))) filter (where "
+                         f"side = '{side}' and cost_month <= ? and last_day(cost_month) >= ?), 0)")
+            params["costs"] += [f.start, f.end, f.end, f.start]
+        in_window = "o.won_at >= ?::timestamp and o.won_at < ?::timestamp"
+        won += [f"count(*) filter (where {in_window})", f"coalesce(sum(o.amount) filter (where {in_window}), 0)"]
+        params["won"] += [f.start, f.end_exclusive] * 2
+    dims, dim_params = span.dimension_sql("o")
+    sql = f"""
+select * from
+    (select {', '.join(spend)} from campaign_spend where spend_date >= ? and spend_date <= ?),
+    (select {', '.join(costs)} from acquisition_costs where cost_month <= ? and last_day(cost_month) >= ?),
+    (select {', '.join(won)} from mart_opportunities as o
+     where o.won_at >= ?::timestamp and o.won_at < ?::timestamp{dims})"""
+    # One row of a few columns, fetched as a tuple: a frame's conversion would cost more than the query.
+    row = cur.execute(sql, params["spend"] + [span.start, span.end] + params["costs"] + [span.end, span.start]
+                      + params["won"] + [span.start, span.end_exclusive] + dim_params).fetchall()[0]
+    n = len(windows)
+    return [{"spend": row[k], "marketing": row[n + 2 * k], "sales": row[n + 2 * k + 1],
+             "customers": row[3 * n + 2 * k], "won": row[3 * n + 2 * k + 1]} for k in range(n)]
+
+
+def _attributed_by_window(cur, windows: list[Filters], model: str, lookback_days: int,
+                          half_life_days: float) -> list[float]:
+    """Per window: won revenue attributed to any channel under the model (credit_by's channel rows, summed). A
+    deal's credits do not depend on the window, so one pass credits the deals of every window."""
+    ctes, params = attribution.credited_touches(Filters.spanning(windows), "won", (model,), lookback_days,
+                                                half_life_days, key="channel_key")
+    sums, sum_params = [], []
+    for k, f in enumerate(windows):
+        sums.append(f"sum(credit_{model}) filter (where milestone_at >= ?::timestamp and milestone_at < ?::timestamp)"
+                    f" / 100.0 as credited_{k}")
+        sum_params += [f.start, f.end_exclusive]
+    sql = f"""{ctes},
+per_source as (select source_key, {', '.join(sums)} from credited group by source_key),
+names as ({attribution.key_names("channel")})
+select p.* exclude (source_key) from per_source as p inner join names as n using (source_key) order by n.channel"""
+    frame = cur.execute(sql, params + sum_params).df()
+    return [float(frame[f"credited_{k}"].sum()) for k in range(len(windows))]
+
+
+def _summary_row(costs: dict, attributed: float, model: str, half_life_days: float) -> dict:
+    spend, customers = float(costs["spend"]), int(costs["customers"])
+    marketing, sales = float(costs["marketing"]), float(costs["sales"])
+    total = spend + marketing + sales
+    return {
+        "campaign_spend": spend, "other_marketing_cost": marketing, "sales_cost": sales, "total_cost": total,
+        "new_customers": customers, "won_revenue": float(costs["won"]), "attributed_won_revenue": attributed,
         "blended_cac": total / customers if customers else np.nan,
-        "program_cac": float(spend) / customers if customers else np.nan,
+        "program_cac": spend / customers if customers else np.nan,
         "roi": (attributed - spend) / spend if spend else np.nan, "roas": attributed / spend if spend else np.nan,
         "model": model, "model_label": model_label(model, half_life_days),
-    }])
+    }
 
 
 @metric(
