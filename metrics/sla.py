@@ -419,15 +419,16 @@ def acceptance_by_window(cur, windows: Sequence[Filters]) -> pd.DataFrame:
     span = Filters.spanning(windows)
     dims, dim_params = span.dimension_sql("m")
     span_window, span_params = span.window_sql("m.verdict_at")
-    counts, count_params = [], []
+    # A flag per row and window that plain count_if aggregates read: cheaper than FILTER clauses.
+    flags, counts, flag_params = [], [], []
     for k, f in enumerate(windows):
         window, window_params = f.window_sql("m.verdict_at")
-        for name, condition in _VERDICT_COUNTS.items():
-            counts.append(f"count(*) filter (where {window} and m.mql_at < ?::timestamp and {condition}) as {name}_{k}")
-            count_params += window_params + [f.end_exclusive]
-    sql = (f"select {', '.join(counts)} from mart_mql_followup as m where {span_window} "
-           f"and m.verdict_at < ?::timestamp and m.mql_at < ?::timestamp{dims}")
-    row = cur.execute(sql, count_params + span_params + [reading_moment(span), span.end_exclusive]
+        flags.append(f"({window} and m.mql_at < ?::timestamp) as in_{k}")
+        flag_params += window_params + [f.end_exclusive]
+        counts += [f"coalesce(count_if(in_{k} and {condition}), 0)" for condition in _VERDICT_COUNTS.values()]
+    sql = (f"select {', '.join(counts)} from (select m.verdict, {', '.join(flags)} from mart_mql_followup as m "
+           f"where {span_window} and m.verdict_at < ?::timestamp and m.mql_at < ?::timestamp{dims})")
+    row = cur.execute(sql, flag_params + span_params + [reading_moment(span), span.end_exclusive]
                       + dim_params).fetchall()[0]
     policy = find_policy(cur, "marketing", "ratio")
     return _with_acceptance(_by_window(row, list(_VERDICT_COUNTS), len(windows)), policy)
