@@ -154,8 +154,8 @@ _BY_WINDOW = {"sla_first_touch": first_touch_by_window, "mql_acceptance": accept
 
 def kpi_values(cur, windows: Sequence[Filters]) -> list[pd.DataFrame]:
     """Per window, one row per MEETING_KPIS entry: its value and record count, from its registered metric
-    (each source metric called once per window, the headline KPIs of every window read in one statement),
-    with the label, owner, format and definition shown beside it."""
+    (the headline KPIs of every window read in one statement, the _BY_WINDOW sources once for all windows,
+    any other source once per window), with the label, owner, format and definition shown beside it."""
     headline = [kpi.source for kpi in MEETING_KPIS if _is_headline_kpi(kpi)]
     values = iter(goal_kpi_values(cur, [(source, f) for f in windows for source in headline]))
     by_window = {source: read(cur, windows) for source, read in _BY_WINDOW.items()}
