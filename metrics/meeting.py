@@ -156,6 +156,8 @@ def kpi_values(cur, windows: Sequence[Filters]) -> list[pd.DataFrame]:
     """Per window, one row per MEETING_KPIS entry: its value and record count, from its registered metric
     (the headline KPIs of every window read in one statement, the _BY_WINDOW sources once for all windows,
     any other source once per window), with the label, owner, format and definition shown beside it."""
+    if not windows:  # two snapshots compared: nothing read live
+        return []
     headline = [kpi.source for kpi in MEETING_KPIS if _is_headline_kpi(kpi)]
     values = iter(goal_kpi_values(cur, [(source, f) for f in windows for source in headline]))
     by_window = {source: read(cur, windows) for source, read in _BY_WINDOW.items()}
