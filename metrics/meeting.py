@@ -29,6 +29,7 @@ from metrics.goals import goal_metrics
 from metrics.goals import kpi_values as goal_kpi_values
 from metrics.periods import add_months, period_containing
 from metrics.registry import REGISTRY, Param, metric
+from metrics.sla import acceptance_by_window, first_touch_by_window
 
 CONTRIBUTOR_DIMENSIONS = ("campaign", "rep", "segment")
 DIMENSION_LABELS = {"campaign": "Campaign", "rep": "Rep (lead owner)", "segment": "Segment"}
@@ -144,16 +145,34 @@ def _is_headline_kpi(kpi: MeetingKpi) -> bool:
             and kpi.params == (("grain", "total"),))
 
 
+def _acquisition_costs_by_window(cur, windows: Sequence[Filters]) -> pd.DataFrame:
+    # Imported here: imported first by this module, metrics.roi would register its metrics ahead of the
+    # meeting's and reorder the registry (and the README's metric table).
+    from metrics.roi import acquisition_costs_by_window
+    return acquisition_costs_by_window(cur, windows)
+
+
+# Sources whose row (at the params MEETING_KPIS read them with) comes for every window from one call, a row
+# per window, each statement reading all the windows: a statement per window was most of the meeting's time.
+_BY_WINDOW = {"sla_first_touch": first_touch_by_window, "mql_acceptance": acceptance_by_window,
+              _SUMMARY: _acquisition_costs_by_window}
+
+
 def kpi_values(cur, windows: Sequence[Filters]) -> list[pd.DataFrame]:
     """Per window, one row per MEETING_KPIS entry: its value and record count, from its registered metric
-    (each source metric called once per window, the headline KPIs of every window read in one statement),
-    with the label, owner, format and definition shown beside it."""
+    (the headline KPIs of every window read in one statement, the _BY_WINDOW sources once for all windows,
+    any other source once per window), with the label, owner, format and definition shown beside it."""
+    if not windows:  # two snapshots compared: nothing read live
+        return []
     headline = [kpi.source for kpi in MEETING_KPIS if _is_headline_kpi(kpi)]
     values = iter(goal_kpi_values(cur, [(source, f) for f in windows for source in headline]))
+    by_window = {source: read(cur, windows) for source, read in _BY_WINDOW.items()}
     readings = []
-    for f in windows:
+    for k, f in enumerate(windows):
         frames = {(source, (("grain", "total"),)): dict(zip(("value", "record_count"), next(values)))
                   for source in headline}
+        frames.update({(kpi.source, kpi.params): by_window[kpi.source].iloc[k] for kpi in MEETING_KPIS
+                       if kpi.source in by_window})
         readings.append(_kpi_frame(cur, f, frames))
     return readings
 

@@ -9,6 +9,7 @@ campaign it is, entering each stage in the date range.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -18,7 +19,7 @@ from metrics import attribution
 from metrics.attribution import DEFAULT_MODEL, LEVELS, MODEL_PARAM, PATH_PARAMS, check_params, model_label
 from metrics.filters import Filters
 from metrics.registry import Param, metric
-from metrics.stats import MIN_SAMPLE, safe_rate, wilson_interval
+from metrics.stats import MIN_SAMPLE, wilson_interval
 
 LEVEL_PARAM = Param("level", str, "campaign", "one row per channel or per campaign", tuple(LEVELS))
 MIN_DEALS_PARAM = Param("min_won_deals", int, 5, "below this many won deals touched, ROI is flagged as a small sample")
@@ -72,17 +73,18 @@ def volumes_by(cur, f: Filters, level: str) -> pd.DataFrame:
     dims, dim_params = replace(f, channels=()).dimension_sql("f")
     channel, channel_params = _channel_only(f, "c")
     channel = channel.replace("c.channel", "coalesce(c.channel, k.channel)")
-    counts, params = [], []
+    # Each condition a flag per row that plain count_if aggregates read: cheaper than FILTER clauses.
+    flags, counts, params = [], [], []
     for stage, name in (("lead", "leads"), ("mql", "mqls"), ("sql", "sqls"), ("opportunity", "opportunities")):
         window, window_params = f.window_sql(f"f.{stage}_at")
-        counts.append(f"count(*) filter (where {window}) as {name}")
+        flags.append(f"({window}) as in_{stage}")
+        counts.append(f"coalesce(count_if(in_{stage}), 0) as {name}")
         params += window_params
-    mql_window, mql_params = f.window_sql("f.mql_at")
     verdicts = {"accepted": "f.sal_at is not null", "rejected": "f.rejected_at is not null",
                 "worked": "f.sal_at is not null or f.rejected_at is not null or f.recycled_at is not null"}
     for name, condition in verdicts.items():
-        counts.append(f"count(*) filter (where {mql_window} and ({condition})) as {name}")
-        params += mql_params
+        flags.append(f"({condition}) as is_{name}")
+        counts.append(f"coalesce(count_if(in_mql and is_{name}), 0) as {name}")
     sums = ", ".join(f"coalesce(sum(a.{name}), 0)::bigint as {name}" for name in _VOLUMES)
     sql = f"""
 with
@@ -95,9 +97,12 @@ lead_keys as (
 -- Only a lead with a stage entry at or after the start can count: the mart is in lead_at order and carries
 -- last_event_at, so most row groups are skipped. Counted per campaign before campaign names are joined.
 active as (
-    select f.campaign_id, f.channel, {', '.join(counts)}
-    from mart_lead_funnel as f
-    where f.lead_at < ?::timestamp and f.last_event_at >= ?::timestamp{dims}
+    select campaign_id, channel, {', '.join(counts)}
+    from (
+        select f.campaign_id, f.channel, {', '.join(flags)}
+        from mart_lead_funnel as f
+        where f.lead_at < ?::timestamp and f.last_event_at >= ?::timestamp{dims}
+    )
     group by all
 )
 
@@ -229,43 +234,70 @@ def campaign_roi(cur, f: Filters, model: str = DEFAULT_MODEL, level: str = "camp
 
 
 def _outer_merge(parts: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
-    """Full outer join on channel (and campaign id); touches with no campaign share the id ''."""
+    """Full outer join on channel (and campaign id), in key order; touches with no campaign share the id ''.
+    Built column by column from each part's rows: pandas merges, or an index per part, cost more than the SQL
+    behind these few rows."""
     on = [k for k in keys if k != "campaign_name"]
     names: dict[str, str] = {}
-    merged = None
+    part_keys = []
     for part in parts:
-        part = part.copy()
+        columns = [part[k].fillna("").tolist() if k == "campaign_id" else part[k].tolist() for k in on]
+        part_keys.append(list(zip(*columns)))
         if "campaign_id" in on:
-            part["campaign_id"] = part["campaign_id"].fillna("")
-            names.update(zip(part["campaign_id"], part["campaign_name"]))
-            part = part.drop(columns="campaign_name")
-        merged = part if merged is None else merged.merge(part, on=on, how="outer")
+            names.update(zip(columns[-1], part["campaign_name"].tolist()))
+    # Key order as a merge sorts it: lexicographic, a missing value last.
+    union = sorted(set().union(*part_keys),
+                   key=lambda key: [(not isinstance(v, str), v if isinstance(v, str) else "") for v in key])
+    position = {key: i for i, key in enumerate(union)}
+    merged: dict[str, object] = {k: [key[j] for key in union] for j, k in enumerate(on)}
+    for part, rows in zip(parts, part_keys):
+        at = [position[key] for key in rows]
+        for column in part.columns.difference(keys, sort=False):
+            if pd.api.types.is_numeric_dtype(part[column]):
+                values = np.full(len(union), np.nan)
+                values[at] = part[column].to_numpy("float64")
+            else:  # text keeps its dtype, missing where the part has no row
+                values = [None] * len(union)
+                for i, value in zip(at, part[column].tolist()):
+                    values[i] = value
+                values = pd.array(values, dtype=part[column].dtype)
+            merged[column] = values
+    frame = pd.DataFrame(merged).astype({} if union else dict.fromkeys(on, object))  # keys of no rows: no type
     if "campaign_id" in on:
-        merged["campaign_name"] = merged["campaign_id"].map(names)
-        merged["campaign_id"] = merged["campaign_id"].replace("", None)
-    return merged
+        frame["campaign_name"] = frame["campaign_id"].map(names)
+        frame["campaign_id"] = frame["campaign_id"].replace("", None)
+    return frame
+
+
+def _rate(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """safe_rate over arrays: NaN where the denominator is zero."""
+    return numerator / np.where(denominator > 0, denominator, np.nan)
 
 
 def _with_ratios(table: pd.DataFrame, min_won_deals: int) -> pd.DataFrame:
     money = ["spend", "pipeline", "won_revenue", "won_deals_credited"]
     counts = ["leads", "mqls", "sqls", "opportunities", "won_deals_touched", "accepted", "rejected", "worked",
               "ratings"]
-    # Whole-frame fills and casts: a pandas call per column costs more than the arithmetic on these few rows.
+    # Whole-frame fills and casts, and the ratios in numpy added as one block: a pandas call per column costs
+    # more than the arithmetic on these few rows.
     table = table.assign(**{c: 0 for c in money + counts if c not in table}).fillna(dict.fromkeys(money + counts, 0))
     table = table.astype({**dict.fromkeys(counts, "int64"), **dict.fromkeys(money, "float64")})
-    spend = table["spend"]
-    table["cost_per_lead"] = safe_rate(spend, table["leads"])
-    table["cost_per_mql"] = safe_rate(spend, table["mqls"])
-    table["cost_per_opportunity"] = safe_rate(spend, table["opportunities"])
-    table["cac"] = (spend / table["won_deals_credited"].where(table["won_deals_credited"] > 0)).astype("float64")
-    table["roi"] = safe_rate(table["won_revenue"] - spend, spend)
-    table["roas"] = safe_rate(table["won_revenue"], spend)
-    table["is_small_sample"] = table["won_deals_touched"] < min_won_deals
-    table["acceptance_rate"] = safe_rate(table["accepted"], table["mqls"])
-    table["acceptance_ci_low"], table["acceptance_ci_high"] = wilson_interval(table["accepted"], table["mqls"])
-    table["rejection_rate"] = safe_rate(table["rejected"], table["worked"])
-    table["rejection_ci_low"], table["rejection_ci_high"] = wilson_interval(table["rejected"], table["worked"])
-    table["is_small_verdict_sample"] = table["worked"] < MIN_SAMPLE
+    a = {c: table[c].to_numpy("float64") for c in money + counts}
+    spend = a["spend"]
+    acceptance_ci = wilson_interval(table["accepted"], table["mqls"])
+    rejection_ci = wilson_interval(table["rejected"], table["worked"])
+    ratios = {
+        "cost_per_lead": _rate(spend, a["leads"]), "cost_per_mql": _rate(spend, a["mqls"]),
+        "cost_per_opportunity": _rate(spend, a["opportunities"]), "cac": _rate(spend, a["won_deals_credited"]),
+        "roi": _rate(a["won_revenue"] - spend, spend), "roas": _rate(a["won_revenue"], spend),
+        "is_small_sample": a["won_deals_touched"] < min_won_deals,
+        "acceptance_rate": _rate(a["accepted"], a["mqls"]),
+        "acceptance_ci_low": acceptance_ci[0].to_numpy(), "acceptance_ci_high": acceptance_ci[1].to_numpy(),
+        "rejection_rate": _rate(a["rejected"], a["worked"]),
+        "rejection_ci_low": rejection_ci[0].to_numpy(), "rejection_ci_high": rejection_ci[1].to_numpy(),
+        "is_small_verdict_sample": a["worked"] < MIN_SAMPLE,
+    }
+    table = pd.concat([table, pd.DataFrame(ratios, index=table.index)], axis=1)
     table["avg_rating"] = table["avg_rating"].astype("float64") if "avg_rating" in table else np.nan
     if "top_rejection_reasons" not in table:
         table["top_rejection_reasons"] = None
@@ -290,32 +322,82 @@ def _with_ratios(table: pd.DataFrame, min_won_deals: int) -> pd.DataFrame:
 )
 def acquisition_cost_summary(cur, f: Filters, model: str = DEFAULT_MODEL, lookback_days: int = 365,
                              half_life_days: float = 7.0) -> pd.DataFrame:
+    return acquisition_costs_by_window(cur, [f], model, lookback_days, half_life_days)
+
+
+def acquisition_costs_by_window(cur, windows: Sequence[Filters], model: str = DEFAULT_MODEL,
+                                lookback_days: int = 365, half_life_days: float = 7.0) -> pd.DataFrame:
+    """acquisition_cost_summary's row for each window (windows differing in dates only): the costs of every
+    window in one statement, the attribution of every window in another (a statement per window costs more)."""
     check_params(model=model, lookback_days=lookback_days, half_life_days=half_life_days)
-    whole = replace(f, channels=())
-    spend = cur.execute("select coalesce(sum(spend_amount), 0) from campaign_spend where spend_date >= ? "
-                        "and spend_date <= ?", [f.start, f.end]).fetchone()[0]
-    costs = dict(cur.execute("""
-        select side, sum(amount * greatest(0, datediff('day', greatest(cost_month, ?::date),
-                                                       least(last_day(cost_month), ?::date)) + 1)
-                         / day(last_day(cost_month)))
-        from acquisition_costs where cost_month <= ? and last_day(cost_month) >= ? group by side""",
-                             [f.start, f.end, f.end, f.start]).fetchall())
-    dims, dim_params = whole.dimension_sql("o")
-    customers, won = cur.execute(f"select count(*), coalesce(sum(amount), 0) from mart_opportunities as o "
-                                 f"where o.won_at >= ?::timestamp and o.won_at < ?::timestamp{dims}",
-                                 [f.start, f.end_exclusive] + dim_params).fetchone()
-    credited = attribution.credit_by(cur, whole, "won", (model,), "channel", lookback_days, half_life_days)
-    attributed = float(credited[f"credited_{model}"].sum())
-    marketing, sales = float(costs.get("marketing", 0.0)), float(costs.get("sales", 0.0))
-    total = float(spend) + marketing + sales
-    return pd.DataFrame([{
-        "campaign_spend": float(spend), "other_marketing_cost": marketing, "sales_cost": sales, "total_cost": total,
-        "new_customers": int(customers), "won_revenue": float(won), "attributed_won_revenue": attributed,
+    whole = [replace(f, channels=()) for f in windows]
+    costs = _costs_by_window(cur, whole)
+    attributed = _attributed_by_window(cur, whole, model, lookback_days, half_life_days)
+    return pd.DataFrame([_summary_row(cost, got, model, half_life_days) for cost, got in zip(costs, attributed)])
+
+
+def _costs_by_window(cur, windows: list[Filters]) -> list[dict]:
+    """Per window: campaign spend, the marketing and sales costs (a month's cost counts for the share of its
+    days inside the window), new customers and won revenue."""
+    span = Filters.spanning(windows)
+    spend, costs, won, params = [], [], [], {"spend": [], "costs": [], "won": []}
+    for f in windows:
+        spend.append("coalesce(sum(spend_amount) filter (where spend_date >= ? and spend_date <= ?), 0)")
+        params["spend"] += [f.start, f.end]
+        for side in ("marketing", "sales"):
+            costs.append("coalesce(sum(amount * greatest(0, datediff('day', greatest(cost_month, ?::date), "
+                         "least(last_day(cost_month), ?::date)) + 1) / day(last_day(cost_month))) filter (where "
+                         f"side = '{side}' and cost_month <= ? and last_day(cost_month) >= ?), 0)")
+            params["costs"] += [f.start, f.end, f.end, f.start]
+        in_window = "o.won_at >= ?::timestamp and o.won_at < ?::timestamp"
+        won += [f"count(*) filter (where {in_window})", f"coalesce(sum(o.amount) filter (where {in_window}), 0)"]
+        params["won"] += [f.start, f.end_exclusive] * 2
+    dims, dim_params = span.dimension_sql("o")
+    sql = f"""
+select * from
+    (select {', '.join(spend)} from campaign_spend where spend_date >= ? and spend_date <= ?),
+    (select {', '.join(costs)} from acquisition_costs where cost_month <= ? and last_day(cost_month) >= ?),
+    (select {', '.join(won)} from mart_opportunities as o
+     where o.won_at >= ?::timestamp and o.won_at < ?::timestamp{dims})"""
+    # One row of a few columns, fetched as a tuple: a frame's conversion would cost more than the query.
+    row = cur.execute(sql, params["spend"] + [span.start, span.end] + params["costs"] + [span.end, span.start]
+                      + params["won"] + [span.start, span.end_exclusive] + dim_params).fetchall()[0]
+    n = len(windows)
+    return [{"spend": row[k], "marketing": row[n + 2 * k], "sales": row[n + 2 * k + 1],
+             "customers": row[3 * n + 2 * k], "won": row[3 * n + 2 * k + 1]} for k in range(n)]
+
+
+def _attributed_by_window(cur, windows: list[Filters], model: str, lookback_days: int,
+                          half_life_days: float) -> list[float]:
+    """Per window: won revenue attributed to any channel under the model (credit_by's channel rows, summed). A
+    deal's credits do not depend on the window, so one pass credits the deals of every window."""
+    ctes, params = attribution.credited_touches(Filters.spanning(windows), "won", (model,), lookback_days,
+                                                half_life_days, key="channel_key")
+    sums, sum_params = [], []
+    for k, f in enumerate(windows):
+        sums.append(f"sum(credit_{model}) filter (where milestone_at >= ?::timestamp and milestone_at < ?::timestamp)"
+                    f" / 100.0 as credited_{k}")
+        sum_params += [f.start, f.end_exclusive]
+    sql = f"""{ctes},
+per_source as (select source_key, {', '.join(sums)} from credited group by source_key),
+names as ({attribution.key_names("channel")})
+select p.* exclude (source_key) from per_source as p inner join names as n using (source_key) order by n.channel"""
+    frame = cur.execute(sql, params + sum_params).df()
+    return [float(frame[f"credited_{k}"].sum()) for k in range(len(windows))]
+
+
+def _summary_row(costs: dict, attributed: float, model: str, half_life_days: float) -> dict:
+    spend, customers = float(costs["spend"]), int(costs["customers"])
+    marketing, sales = float(costs["marketing"]), float(costs["sales"])
+    total = spend + marketing + sales
+    return {
+        "campaign_spend": spend, "other_marketing_cost": marketing, "sales_cost": sales, "total_cost": total,
+        "new_customers": customers, "won_revenue": float(costs["won"]), "attributed_won_revenue": attributed,
         "blended_cac": total / customers if customers else np.nan,
-        "program_cac": float(spend) / customers if customers else np.nan,
+        "program_cac": spend / customers if customers else np.nan,
         "roi": (attributed - spend) / spend if spend else np.nan, "roas": attributed / spend if spend else np.nan,
         "model": model, "model_label": model_label(model, half_life_days),
-    }])
+    }
 
 
 @metric(

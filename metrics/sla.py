@@ -13,6 +13,7 @@ minutes between two moments are a subtraction and a deadline is the clock's inve
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -231,6 +232,36 @@ def first_touch(cur, f: Filters, grain: str, policy: Policy, detail: bool) -> pd
     frame = cur.execute(f"with {due_sql} select {month}{counts}{extra} from due{group}", params + extra_params).df()
     if grain == "month":
         frame = _every_month(frame, f, [c for c in FIRST_TOUCH_COUNTS if c in frame])
+    return _with_compliance(frame, policy)
+
+
+_BREACH_COUNTS = {"due_count": "true", "within_count": "is_within", "late_count": "breach = 'late'",
+                  "untouched_count": "breach = 'not touched'"}
+
+
+def first_touch_by_window(cur, windows: Sequence[Filters]) -> pd.DataFrame:
+    """sla_first_touch's counts and compliance at grain=total (first_touch without detail), one row per window
+    (windows differing in dates only), in one statement over the MQLs due in any of them."""
+    policy = find_policy(cur, "sales", "minutes")
+    if policy is None:
+        return pd.concat([_no_policy_frame(f, "total") for f in windows], ignore_index=True)
+    due_sql, params = due_mqls_sql(Filters.spanning(windows), policy)
+    counts, count_params = [], []
+    for k, f in enumerate(windows):
+        window, window_params = f.window_sql("due_at")
+        for name, condition in _BREACH_COUNTS.items():
+            counts.append(f"count(*) filter (where {window} and {condition}) as {name}_{k}")
+            count_params += window_params
+    row = cur.execute(f"with {due_sql} select {', '.join(counts)} from due", params + count_params).fetchall()[0]
+    return _with_compliance(_by_window(row, list(_BREACH_COUNTS), len(windows)), policy)
+
+
+def _by_window(row: tuple, names: list[str], windows: int) -> pd.DataFrame:
+    """A row of columns <name>_<k> (each window's names in turn) as a frame of one row per window k."""
+    return pd.DataFrame([row[k * len(names):(k + 1) * len(names)] for k in range(windows)], columns=names)
+
+
+def _with_compliance(frame: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     frame["compliance"] = safe_rate(frame["within_count"], frame["due_count"])
     frame["ci_low"], frame["ci_high"] = wilson_interval(frame["within_count"], frame["due_count"])
     frame["threshold_minutes"] = policy.threshold
@@ -376,7 +407,34 @@ def mql_acceptance(cur, f: Filters, grain: str = "total") -> pd.DataFrame:
     frame = worked_counts(cur, f, "date_trunc('month', verdict_at)" if grain == "month" else None, "month")
     if grain == "month":
         frame = _every_month(frame, f, ["worked", "accepted", "rejected", "recycled"])
+    return _with_acceptance(frame, find_policy(cur, "marketing", "ratio"))
+
+
+_VERDICT_COUNTS = {"worked": "true", "accepted": "verdict = 'accept'", "rejected": "verdict = 'reject'",
+                   "recycled": "verdict = 'recycle'"}
+
+
+def acceptance_by_window(cur, windows: Sequence[Filters]) -> pd.DataFrame:
+    """mql_acceptance at grain=total, one row per window (windows differing in dates only), in one statement."""
+    span = Filters.spanning(windows)
+    dims, dim_params = span.dimension_sql("m")
+    span_window, span_params = span.window_sql("m.verdict_at")
+    # A flag per row and window that plain count_if aggregates read: cheaper than FILTER clauses.
+    flags, counts, flag_params = [], [], []
+    for k, f in enumerate(windows):
+        window, window_params = f.window_sql("m.verdict_at")
+        flags.append(f"({window} and m.mql_at < ?::timestamp) as in_{k}")
+        flag_params += window_params + [f.end_exclusive]
+        counts += [f"coalesce(count_if(in_{k} and {condition}), 0)" for condition in _VERDICT_COUNTS.values()]
+    sql = (f"select {', '.join(counts)} from (select m.verdict, {', '.join(flags)} from mart_mql_followup as m "
+           f"where {span_window} and m.verdict_at < ?::timestamp and m.mql_at < ?::timestamp{dims})")
+    row = cur.execute(sql, flag_params + span_params + [reading_moment(span), span.end_exclusive]
+                      + dim_params).fetchall()[0]
     policy = find_policy(cur, "marketing", "ratio")
+    return _with_acceptance(_by_window(row, list(_VERDICT_COUNTS), len(windows)), policy)
+
+
+def _with_acceptance(frame: pd.DataFrame, policy: Policy | None) -> pd.DataFrame:
     frame["rate"] = safe_rate(frame["accepted"], frame["worked"])
     frame["ci_low"], frame["ci_high"] = wilson_interval(frame["accepted"], frame["worked"])
     frame["commitment"] = policy.threshold if policy else math.nan

@@ -2,6 +2,8 @@
 
 from datetime import date
 
+import pytest
+
 from metrics.filters import Filters, default_window
 
 
@@ -28,3 +30,11 @@ def test_dimension_sql_binds_values_as_parameters():
     clause, params = Filters(date(2026, 1, 1), date(2026, 1, 2), teams=("x'; drop table leads; --",)).dimension_sql()
     assert "drop" not in clause
     assert params == [["x'; drop table leads; --"], ["x'; drop table leads; --"]]
+
+
+def test_spanning_covers_windows_that_differ_in_dates_only():
+    march = Filters(date(2026, 3, 1), date(2026, 3, 31), ("SMB",))
+    april = Filters(date(2026, 4, 1), date(2026, 4, 30), ("SMB",))
+    assert Filters.spanning([april, march]) == Filters(date(2026, 3, 1), date(2026, 4, 30), ("SMB",))
+    with pytest.raises(ValueError, match="dates only"):
+        Filters.spanning([march, Filters(date(2026, 4, 1), date(2026, 4, 30))])

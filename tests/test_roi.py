@@ -194,3 +194,12 @@ def test_daily_traffic(con):
     paid = daily[daily["channel"] == "Paid Search"]
     assert paid["sessions"].tolist() == [100, 100, 100]
     assert paid["leads"].tolist() == [3, 0, 0]  # A1, A2 and A4 were created on Jan 1 (A3 in December)
+
+
+def test_costs_by_window_match_each_window_alone(con):
+    # Q1, the quarter before it (no deals) and January alone, each read as acquisition_cost_summary reads it.
+    windows = [Q1, Q1.previous(), Filters(date(2026, 1, 1), date(2026, 1, 31), as_of=Q1.as_of)]
+    rows = roi.acquisition_costs_by_window(con.cursor(), windows, model="first_touch")
+    for k, f in enumerate(windows):
+        alone = roi.acquisition_cost_summary(con.cursor(), f, model="first_touch")
+        pd.testing.assert_frame_equal(rows.iloc[[k]].reset_index(drop=True), alone)

@@ -11,7 +11,7 @@ import pytest
 
 from data import db
 from feedback_fixture import build_feedback_fixture
-from metrics import get
+from metrics import get, sla
 from metrics.filters import Filters
 from metrics.sla import POLICY_CTE, Policy, clock_sql, moment_sql, policy_cte_params
 
@@ -180,3 +180,15 @@ def test_empty_range_gives_zeros_not_errors(cur):
     ledger = get("sla_ledger")(cur, empty).set_index("policy_id")
     assert ledger["numerator"].sum() == 0
     assert ledger.loc["sla-mql-volume", "shortfall"] == 10 and ledger.loc["sla-first-touch", "shortfall"] == 0
+
+
+def test_readings_by_window_match_each_window_alone(cur):
+    # March, the month before it and spring: one statement each for every window, as each reads alone.
+    windows = [MARCH_LATER, MARCH_LATER.previous(), SPRING]
+    touches, acceptance = sla.first_touch_by_window(cur, windows), sla.acceptance_by_window(cur, windows)
+    for k, f in enumerate(windows):
+        alone = get("sla_first_touch")(cur, f).iloc[0]
+        assert touches.iloc[k][["due_count", "within_count", "compliance"]].tolist() == pytest.approx(
+            alone[["due_count", "within_count", "compliance"]].tolist(), nan_ok=True)
+        pd.testing.assert_series_equal(acceptance.iloc[k], get("mql_acceptance")(cur, f).iloc[0], check_names=False,
+                                       check_dtype=False)
