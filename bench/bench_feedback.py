@@ -22,17 +22,15 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from common import HEADERS, ROOT, build, row, table, timed  # bench/ is on the path when a bench runs
+
 sys.path.insert(0, str(ROOT))
 
 import metrics  # noqa: E402
@@ -42,45 +40,10 @@ from metrics.filters import Filters, data_bounds, default_window  # noqa: E402
 METRIC_TARGET_MS = 150.0
 SAVE_BUDGET_MS = 1000.0
 THREADS, ENTRIES = 8, 50
-HEADERS = ["what", "variant", "median ms", "min ms", "max ms", "runs", "target ms", "result"]
 
 
-def table(headers: list[str], rows: list[list]) -> str:
-    cells = [[str(c) for c in row] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
-
-    def line(values: list[str]) -> str:
-        return "  ".join(v.rjust(w) if i else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths)))
-
-    return "\n".join([line(headers), "  ".join("-" * w for w in widths)] + [line(r) for r in cells])
 
 
-def timed(fn: Callable[[], object], runs: int, warm: int = 1) -> list[float]:
-    for _ in range(warm):
-        fn()
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
-
-
-def row(name: str, variant: str, samples: list[float], target: float | None) -> list:
-    median = statistics.median(samples)
-    verdict = "-" if target is None else ("PASS" if median < target else "FAIL")
-    return [name, variant, f"{median:.1f}", f"{min(samples):.1f}", f"{max(samples):.1f}", len(samples),
-            f"{target:.0f}" if target else "-", verdict]
-
-
-def build(path: Path, leads: int) -> None:
-    if path.exists():
-        print(f"Reusing {path}.")
-        return
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "data", "demo", "--db", str(path), "--leads", str(leads)], cwd=ROOT,
-                   check=True, stdout=subprocess.DEVNULL)
-    print(f"Built the demo ({leads:,} leads) into {path} in {time.perf_counter() - started:.1f} s.")
 
 
 def open_mqls(cur, n: int) -> list[str]:

@@ -26,32 +26,28 @@ import gc
 import os
 import re
 import resource
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the browser tests' Chromium launch and server helpers
 
 import numpy as np  # noqa: E402
 
 import metrics  # noqa: E402
+from browser_support import CHROMIUM, LAUNCH_ARGS, free_port, wait_until_up  # noqa: E402
 from data import db  # noqa: E402
 from data.stages import MAIN_PATH  # noqa: E402
 from metrics.filters import Filters, data_bounds, default_window, filter_options  # noqa: E402
 
 APP = ROOT / "app.py"
-CHROMIUM = "/usr/bin/chromium"
-# Same launch arguments as tests/test_browser.py: Chromium will not start in this container without them.
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 METRIC_TARGET_MS = 150.0
 # The ROI issue gives the seven-model comparison its own budget (every model read and compared).
@@ -151,11 +147,6 @@ def time_ms(fn: Callable[[], object]) -> tuple[float, object]:
     result = fn()
     return (time.perf_counter() - started) * 1000, result
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # ----------------------------------------------------------------------------------------------- build
@@ -573,19 +564,6 @@ _IDLE_JS = """() => !document.querySelector('[data-testid="stStatusWidgetRunning
   && !document.querySelector('[data-stale="true"]') && !!document.querySelector('.js-plotly-plot .main-svg')"""
 
 
-def wait_until_up(url: str, process: subprocess.Popen, log: Path, seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited early:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-                if reply.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"streamlit did not answer at {url} within {seconds} s")
-
 
 def _proc_stats() -> dict[int, tuple[int, int]]:
     """pid -> (parent pid, CPU ticks user+system) for every process we can read."""
@@ -661,7 +639,7 @@ def bench_browser(path: Path, tmp: Path, options: dict, args, report: Report) ->
         cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
     timings: list[Timing] = []
     try:
-        wait_until_up(url, server, log)
+        wait_until_up(url, server, log, seconds=90)
         report.say(f"server pid {server.pid} at {url}, TANDEM_DB={path}")
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)

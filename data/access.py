@@ -59,6 +59,11 @@ class Principal:
         return self.rep_id or self.username
 
     @property
+    def label(self) -> str:
+        """How messages name the user: 'Ada Admin (admin)'."""
+        return f"{self.display_name} ({self.role})"
+
+    @property
     def is_scoped(self) -> bool:
         return bool(self.scope_regions or self.scope_segments)
 
@@ -86,7 +91,7 @@ def authorize(principal: Principal | None, action: str, owner_team: str | None =
         raise PermissionDenied(f"Sign in to {_describe(action)}.")
     if not principal.can(action, owner_team):
         whose = f" owned by {owner_team}" if owner_team else ""
-        raise PermissionDenied(f"{principal.display_name} ({principal.role}) may not {_describe(action)}{whose}.")
+        raise PermissionDenied(f"{principal.label} may not {_describe(action)}{whose}.")
     return principal
 
 

@@ -164,10 +164,19 @@ def authenticate(users: dict[str, UserEntry], username: str, password: str, limi
 
 def issue_token(principal: Principal, secret: bytes, now: float | None = None) -> str:
     """A signed token binding the principal's name, role and scope to the moment of sign-in."""
-    payload = {"u": principal.username, "r": principal.role, "g": list(principal.scope_regions),
-               "s": list(principal.scope_segments), "t": int(time.time() if now is None else now)}
+    payload = {**_claims(principal), "t": int(time.time() if now is None else now)}
     body = base64.urlsafe_b64encode(json.dumps(payload, sort_keys=True).encode()).decode()
     return f"{body}.{_sign(body, secret)}"
+
+
+def _claims(principal: Principal) -> dict:
+    return {"u": principal.username, "r": principal.role, "g": list(principal.scope_regions),
+            "s": list(principal.scope_segments)}
+
+
+def still_holds(payload: dict, principal: Principal | None) -> bool:
+    """Does a verified token's payload still describe this user (same name, role and scope)?"""
+    return principal is not None and all(payload.get(k) == v for k, v in _claims(principal).items())
 
 
 def verify_token(token: str, secret: bytes, max_age: float = SESSION_HOURS * 3600,

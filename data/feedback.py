@@ -416,15 +416,16 @@ def verdict_queue(cur, principal: Principal, limit: int = 200) -> pd.DataFrame:
     """MQLs awaiting sales' verdict (newest first) within the principal's row scope: their own if they own any,
     else everyone's."""
     sql = ("select lead_id, mql_at, campaign_name, channel, segment, score, sdr_rep_name from mart_mql_followup "
-           "where verdict is null and next_mql_at is null and (len(?::varchar[]) = 0 or region = any(?)) "
-           "and (len(?::varchar[]) = 0 or segment = any(?)) and {owner} order by mql_at desc, lead_id limit ?")
-    regions, segments = list(principal.scope_regions), list(principal.scope_segments)
-    scoped = [regions, regions, segments, segments]
-    own = (cur.execute(sql.format(owner="sdr_rep_id = ?"), scoped + [principal.rep_id, int(limit)]).df()
-           if principal.rep_id else None)
+           "where verdict is null and next_mql_at is null "
+           "and (len($regions::varchar[]) = 0 or region = any($regions)) "
+           "and (len($segments::varchar[]) = 0 or segment = any($segments)) "
+           "and ($owner::varchar is null or sdr_rep_id = $owner) order by mql_at desc, lead_id limit $limit")
+    params = {"regions": list(principal.scope_regions), "segments": list(principal.scope_segments),
+              "limit": int(limit)}
+    own = cur.execute(sql, {**params, "owner": principal.rep_id}).df() if principal.rep_id else None
     if own is not None and len(own):
         return own
-    return cur.execute(sql.format(owner="true"), scoped + [int(limit)]).df()
+    return cur.execute(sql, {**params, "owner": None}).df()
 
 
 def first_feedback_day(cur) -> date | None:

@@ -355,7 +355,7 @@ def _authorize_goals(principal: Principal, before: dict, after: dict, named: set
                      if goal is not None and before.get(key) != after.get(key)
                      and not principal.can("goals.edit", goal.owner_team)})
     if denied:
-        raise PermissionDenied(f"{principal.display_name} ({principal.role}) may not change "
+        raise PermissionDenied(f"{principal.label} may not change "
                                f"{', '.join(denied)}. Nothing was saved.")
 
 

@@ -186,6 +186,18 @@ def freeze(cur, principal: Principal, title: str, f: Filters, frames: Mapping[st
     return _in_transaction(cur, work)
 
 
+def _insert_audited(cur, principal: Principal, action: str, table: str, key: str, columns: tuple[str, ...],
+                    fields: dict, now: datetime) -> int:
+    """Insert one row of `fields` stamped as created and updated by the principal now, with its audit row;
+    its new id. `table`, `key` and `columns` are fixed names from this module, never user text."""
+    new_id = cur.execute(
+        f"insert into {table} ({', '.join(columns)}, created_at, created_by, updated_at, updated_by) "
+        f"values ({', '.join('?' * len(columns))}, ?, ?, ?, ?) returning {key}",
+        [fields[c] for c in columns] + [now, principal.actor, now, principal.actor]).fetchall()[0][0]
+    audit.record(cur, principal, action, table, str(new_id), None, fields)
+    return int(new_id)
+
+
 # --- decisions and action items -----------------------------------------------------------------
 
 _ITEM_FIELDS = ("snapshot_id", "kind", "item_text", "metric_name", "campaign_id", "owner_team", "owner_rep_id",
@@ -240,13 +252,7 @@ def record_item(cur, principal: Principal, item: ItemInput, at: datetime | None 
 
     def work() -> int:
         _check_item_refs(cur, fields, now.date())
-        columns = ", ".join(_ITEM_FIELDS)
-        item_id = cur.execute(
-            f"insert into meeting_items ({columns}, created_at, created_by, updated_at, updated_by) "
-            f"values ({', '.join('?' * len(_ITEM_FIELDS))}, ?, ?, ?, ?) returning item_id",
-            [fields[c] for c in _ITEM_FIELDS] + [now, principal.actor, now, principal.actor]).fetchone()[0]
-        audit.record(cur, principal, "meeting.decide", "meeting_items", str(item_id), None, fields)
-        return int(item_id)
+        return _insert_audited(cur, principal, "meeting.decide", "meeting_items", "item_id", _ITEM_FIELDS, fields, now)
 
     return _in_transaction(cur, work)
 
@@ -298,12 +304,8 @@ def add_annotation(cur, principal: Principal, note: AnnotationInput, at: datetim
     now = _now(at)
 
     def work() -> int:
-        annotation_id = cur.execute(
-            f"insert into annotations ({', '.join(_ANNOTATION_FIELDS)}, created_at, created_by, updated_at, "
-            f"updated_by) values ({', '.join('?' * len(_ANNOTATION_FIELDS))}, ?, ?, ?, ?) returning annotation_id",
-            [fields[c] for c in _ANNOTATION_FIELDS] + [now, principal.actor, now, principal.actor]).fetchone()[0]
-        audit.record(cur, principal, "annotations.edit", "annotations", str(annotation_id), None, fields)
-        return int(annotation_id)
+        return _insert_audited(cur, principal, "annotations.edit", "annotations", "annotation_id",
+                               _ANNOTATION_FIELDS, fields, now)
 
     return _in_transaction(cur, work)
 

@@ -17,6 +17,7 @@ from datetime import date, datetime
 
 import pytest
 
+from browser_support import launch_browser, new_page
 from data import db, marts
 
 LEADS = [
@@ -50,6 +51,20 @@ def _open_demo_sign_in(monkeypatch, tmp_path_factory):
     users file; the sign-in tests set these themselves."""
     monkeypatch.setenv("TANDEM_OPEN_DEMO", "1")
     monkeypatch.setenv("TANDEM_USERS", str(tmp_path_factory.mktemp("no_users") / "users.toml"))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium through Playwright, one per browser test module (see browser_support.py)."""
+    with launch_browser() as chromium:
+        yield chromium
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh tab in a context of its own; a module overrides it for another height or downloads."""
+    with new_page(browser) as tab:
+        yield tab
 
 
 def _ts(day: date) -> datetime:

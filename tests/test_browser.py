@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from browser_support import ARTIFACTS, BROWSER, launch_browser, new_page, serve, tile_value, wait_for_tile
+from browser_support import ARTIFACTS, BROWSER, new_page, serve, tile_value, wait_for_tile
 from conftest import build_funnel_fixture
 
 pytestmark = BROWSER
@@ -17,12 +17,6 @@ def server(tmp_path_factory):
     build_funnel_fixture(db_path)
     with serve(db_path) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with launch_browser() as chromium:
-        yield chromium
 
 
 @pytest.fixture

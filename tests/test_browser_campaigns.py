@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from attribution_fixture import build_attribution_fixture
-from browser_support import ARTIFACTS, BROWSER, launch_browser, new_page, serve, tile_value, wait_for_tile
+from browser_support import ARTIFACTS, BROWSER, serve, tile_value, wait_for_tile
 
 Q1 = "start=2026-01-01&end=2026-03-31"
 
@@ -19,18 +19,6 @@ def server(tmp_path_factory):
     build_attribution_fixture(db_path)
     with serve(db_path) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with launch_browser() as chromium:
-        yield chromium
-
-
-@pytest.fixture
-def page(browser):
-    with new_page(browser) as tab:
-        yield tab
 
 
 def open_campaigns(page, server: str, query: str = Q1) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import ARTIFACTS, BROWSER, launch_browser, new_page, serve, tile_value
+from browser_support import ARTIFACTS, BROWSER, serve, tile_value
 from data import db
 from import_fixture import MAPPING, files
 
@@ -30,18 +30,6 @@ def server(tmp_path_factory):
     db.open_store(db_path).close()  # an empty store: the Data page is how data gets in
     with serve(db_path) as url:  # open demo mode acts as its first principal, an admin: imports allowed
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with launch_browser() as chromium:
-        yield chromium
-
-
-@pytest.fixture
-def page(browser):
-    with new_page(browser) as tab:
-        yield tab
 
 
 def uploader(page, label: str):

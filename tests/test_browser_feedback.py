@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from browser_support import ARTIFACTS, BROWSER, launch_browser, new_page, pick, serve
+from browser_support import ARTIFACTS, BROWSER, pick, serve
 from feedback_fixture import build_feedback_fixture
 
 MARCH = "start=2026-03-01&end=2026-03-31"
@@ -21,18 +21,6 @@ def server(tmp_path_factory):
     build_feedback_fixture(db_path)
     with serve(db_path) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with launch_browser() as chromium:
-        yield chromium
-
-
-@pytest.fixture
-def page(browser):
-    with new_page(browser) as tab:
-        yield tab
 
 
 def act_as(page, principal: str) -> None:

@@ -9,8 +9,6 @@ import pytest
 from browser_support import (
     ARTIFACTS,
     BROWSER,
-    launch_browser,
-    new_page,
     open_view,
     pick,
     serve,
@@ -28,18 +26,6 @@ def server(tmp_path_factory):
     build_goals_fixture(db_path)
     with serve(db_path) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with launch_browser() as chromium:
-        yield chromium
-
-
-@pytest.fixture
-def page(browser):
-    with new_page(browser) as tab:
-        yield tab
 
 
 def open_goals(page, server) -> None:

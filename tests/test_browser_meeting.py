@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import ARTIFACTS, BROWSER, launch_browser, new_page, open_view, serve, tile_value, wait_until_idle
+from browser_support import ARTIFACTS, BROWSER, new_page, open_view, serve, tile_value, wait_until_idle
 from data import db, meetings
 from data.meetings import ItemInput
 from meeting_fixture import FEB, MAYA, at, build_meeting_fixture
@@ -37,12 +37,6 @@ def server(tmp_path_factory):
     _meeting_store(db_path)
     with serve(db_path) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with launch_browser() as chromium:
-        yield chromium
 
 
 @pytest.fixture

@@ -11,8 +11,6 @@ import pytest
 from browser_support import (
     ARTIFACTS,
     BROWSER,
-    launch_browser,
-    new_page,
     open_view,
     serve,
     wait_for_tile,
@@ -45,18 +43,6 @@ def server(tmp_path_factory):
     with serve(folder / "sign_in.duckdb", env={"TANDEM_USERS": str(folder / "users.toml"),
                                                "TANDEM_OPEN_DEMO": None}) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with launch_browser() as chromium:
-        yield chromium
-
-
-@pytest.fixture
-def page(browser):
-    with new_page(browser) as tab:
-        yield tab
 
 
 def open_sign_in_form(page, server: str) -> None:

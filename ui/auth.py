@@ -128,8 +128,7 @@ def _from_token(users: dict[str, auth.UserEntry]) -> Principal | None:
         return None
     entry = users.get(payload["u"].lower())
     principal = entry.principal() if entry else None
-    if principal is None or principal.role != payload["r"] or list(principal.scope_regions) != payload["g"] \
-            or list(principal.scope_segments) != payload["s"]:
+    if not auth.still_holds(payload, principal):
         st.session_state.pop(_TOKEN_KEY, None)  # removed, or role or scope changed since sign-in
         return None
     return principal

@@ -84,7 +84,7 @@ def import_section() -> None:
     st.subheader("Import")
     user = auth.current()
     if not user.can("data.import"):
-        st.caption(f"Admins import data; you are signed in as {user.display_name} ({user.role}).")
+        st.caption(f"Admins import data; you are signed in as {user.label}.")
         return
     source, mapping_text, mapping_name, encoding, uploads, mode = import_inputs()
     files = data_views.uploaded_files(uploads)

@@ -124,8 +124,8 @@ def campaign_form(user: Principal) -> None:
 
 def give_view(user: Principal, f: Filters) -> None:
     if not user.can("feedback.give"):
-        st.info(f"Sales gives feedback on leads and campaigns; you are signed in as {user.display_name} "
-                f"({user.role}). Marketing answers it in the Inbox.", icon=":material/info:")
+        st.info(f"Sales gives feedback on leads and campaigns; you are signed in as {user.label}. Marketing "
+                "answers it in the Inbox.", icon=":material/info:")
         return
     left, right = st.columns([3, 2])
     with left:
@@ -204,7 +204,7 @@ def inbox_filters(everything: pd.DataFrame) -> dict[str, str]:
 
 def respond_form(user: Principal, inbox: pd.DataFrame) -> None:
     if not user.can("feedback.respond"):
-        st.caption(f"Marketing answers here; you are signed in as {user.display_name} ({user.role}).")
+        st.caption(f"Marketing answers here; you are signed in as {user.label}.")
         return
     if inbox.empty:
         return
@@ -310,7 +310,7 @@ def reasons_view(user: Principal) -> None:
         "Retired": shown(reasons["retired_at"], "{:%d %b %Y}"), "Retired by": reasons["retired_by"].fillna("–"),
     }), hide_index=True, width="stretch", key="feedback_reasons_table")
     if not user.can("reasons.edit"):
-        st.caption(f"Admins maintain the list; you are signed in as {user.display_name} ({user.role}). A reason in "
+        st.caption(f"Admins maintain the list; you are signed in as {user.label}. A reason in "
                    "use is retired, never deleted, so older feedback keeps it.")
         return
     left, right = st.columns(2)

@@ -450,7 +450,7 @@ def edit_view(goals: pd.DataFrame, period: Period, reading) -> None:
         st.success(st.session_state.pop("goals_flash"), icon=":material/check_circle:")
     user = auth.current()
     if not user.can("goals.edit"):
-        st.info(f"You are signed in as {user.display_name} ({user.role}): viewers read goals. Marketing and sales "
+        st.info(f"You are signed in as {user.label}: viewers read goals. Marketing and sales "
                 "edit their own team's goals; admins edit every goal, shared ones included.")
     else:
         st.caption(f"Changes are recorded under **{user.display_name}** ({user.role}). "

@@ -357,7 +357,7 @@ def filters_text(f) -> str:
 
 def read_only_note(what: str) -> str:
     user = auth.current()
-    return f"Sales, marketing and admins {what}; you are signed in as {user.display_name} ({user.role})."
+    return f"Sales, marketing and admins {what}; you are signed in as {user.label}."
 
 
 # --- the page -----------------------------------------------------------------------------------

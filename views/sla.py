@@ -162,7 +162,7 @@ def policy_view(user: Principal) -> None:
     }), hide_index=True, width="stretch", key="sla_policy_table", column_config={
         "Compliance target": st.column_config.TextColumn(help="Share of MQLs that must meet the minutes.")})
     if not user.can("sla.edit"):
-        st.caption(f"Admins edit the policy; you are signed in as {user.display_name} ({user.role}).")
+        st.caption(f"Admins edit the policy; you are signed in as {user.label}.")
     else:
         policy_form(user, policies)
     changes = actions.read(feedback.policy_changes)
