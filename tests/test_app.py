@@ -70,11 +70,31 @@ def test_cohort_basis_and_immature_warning(monkeypatch, app_db):
     assert any("Immature cohort" in w.value for w in at.warning)
 
 
-@pytest.mark.parametrize("view", ["Trend", "Breakdown", "Time in stage", "Records"])
-def test_every_explore_view_renders(monkeypatch, app_db, view):
+def charts(at: AppTest) -> list:
+    return at.get("plotly_chart")
+
+
+def test_explore_views_open_on_request(monkeypatch, app_db):
+    # At first only the funnel is drawn; the caption says what each view holds.
+    at = start(monkeypatch, app_db)
+    assert len(charts(at)) == 1
+    assert at.segmented_control(key="funnel_view").value is None
+    assert any("**Trend**" in c.value and "**Records**" in c.value for c in at.caption)
+    at.segmented_control(key="funnel_view").set_value("Trend").run()
+    assert len(charts(at)) == 2
+    # The open view survives a rerun (a filter change), and closing it draws the funnel alone again.
+    at.run()
+    assert len(charts(at)) == 2
+    at.segmented_control(key="funnel_view").set_value(None).run()
+    assert len(charts(at)) == 1
+
+
+@pytest.mark.parametrize("view, drawn", [("Trend", 2), ("Breakdown", 2), ("Time in stage", 2), ("Records", 1)])
+def test_every_explore_view_renders(monkeypatch, app_db, view, drawn):
     at = start(monkeypatch, app_db)
     at.segmented_control(key="funnel_view").set_value(view).run()
     assert not at.exception
+    assert len(charts(at)) == drawn
 
 
 def test_breakdown_and_drill_through(monkeypatch, app_db):

@@ -45,6 +45,13 @@ def test_changing_a_filter_changes_the_funnel(server, page):
     assert "segment=Enterprise" in page.url
     page.screenshot(path=str(ARTIFACTS / "funnel_enterprise.png"))
 
+    # The Explore views open on request: the trend is a second chart, with its title.
+    assert page.locator(".js-plotly-plot").count() == 1
+    page.locator('[data-testid="stButtonGroup"] button').filter(has_text="Trend").first.click()
+    page.get_by_text("Conversion by month").wait_for()
+    assert page.locator(".js-plotly-plot").count() == 2
+    page.screenshot(path=str(ARTIFACTS / "funnel_trend.png"), full_page=True)
+
 
 def test_definitions_page_opens(server, page):
     page.goto(f"{server}/definitions")

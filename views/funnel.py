@@ -16,6 +16,12 @@ PAGE_METRICS = ("funnel_waterfall", "funnel_stage_volume", "funnel_conversion", 
                 "funnel_velocity", "funnel_stage_value", "funnel_conversion_trend", "funnel_breakdown",
                 "funnel_records")
 RECORD_LIMIT = 5000
+EXPLORE_VIEWS = {
+    "Trend": "each step's conversion month by month, with the meeting's events marked",
+    "Breakdown": "one step's conversion by channel, campaign, segment, region, team or rep",
+    "Time in stage": "median and p90 days in each stage, what is still open",
+    "Records": "the leads behind any stage, as a table and CSV",
+}
 
 
 def define(name: str) -> str:
@@ -166,9 +172,13 @@ waterfall_table(waterfall)
 if waterfall["is_small_sample"].any():
     st.caption("Some steps have fewer than 30 records behind them: read their rates with their intervals.")
 
-view = st.segmented_control("Explore", ["Trend", "Breakdown", "Time in stage", "Records"], default="Trend",
-                            key="funnel_view") or "Trend"
-if view == "Trend":
+# No view open at first: each is a query and a chart more to redraw on every filter change (the trend alone
+# doubles the browser's work), so they are drawn only once asked for, and stay open until closed.
+view = st.segmented_control("Explore", list(EXPLORE_VIEWS), default=None, key="funnel_view",
+                            help="Open one view at a time; click it again to close it.")
+if view is None:
+    st.caption(" · ".join(f"**{name}**: {what}" for name, what in EXPLORE_VIEWS.items()))
+elif view == "Trend":
     trend_view(f, params)
 elif view == "Breakdown":
     breakdown_view(f, params)
