@@ -54,10 +54,10 @@ def waterfall_table(waterfall: pd.DataFrame) -> None:
         "Stage": waterfall["label"],
         "Owner": waterfall["owner"].str.capitalize(),
         "Volume": waterfall["volume"],
-        "% of previous": waterfall["pct_of_previous"],
+        # Rates and days as text: a step after an empty stage has no rate, and Won no time in it: a dash.
+        "% of previous": [fmt.percent(p) for p in waterfall["pct_of_previous"]],
         "95% interval": [fmt.interval(lo, hi) for lo, hi in zip(waterfall["ci_low"], waterfall["ci_high"])],
-        "% of first": waterfall["pct_of_first"],
-        # Won is the last stage: no time in it, nothing open. Text columns show that as a dash.
+        "% of first": [fmt.percent(p) for p in waterfall["pct_of_first"]],
         "Median days in stage": [fmt.days(d) for d in waterfall["median_days"]],
         "p90 days": [fmt.days(d) for d in waterfall["p90_days"]],
         "Open now": [fmt.count(n) for n in waterfall["open_count"]],
@@ -66,9 +66,9 @@ def waterfall_table(waterfall: pd.DataFrame) -> None:
     })
     config = {
         "Volume": st.column_config.NumberColumn(format="localized", help=define("funnel_stage_volume")),
-        "% of previous": st.column_config.NumberColumn(format="percent", help=define("funnel_conversion")),
+        "% of previous": st.column_config.TextColumn(help=define("funnel_conversion")),
         "95% interval": st.column_config.TextColumn(help="95% Wilson interval of % of previous."),
-        "% of first": st.column_config.NumberColumn(format="percent", help=define("funnel_conversion")),
+        "% of first": st.column_config.TextColumn(help=define("funnel_conversion")),
         "Median days in stage": st.column_config.TextColumn(help=define("funnel_time_in_stage")),
         "p90 days": st.column_config.TextColumn(help=define("funnel_time_in_stage")),
         "Open now": st.column_config.TextColumn(help="Records still in the stage at the as-of date; their age "
