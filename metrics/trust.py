@@ -31,10 +31,13 @@ class TrustCheck:
     unit: str = "share"  # share or days
     empty: str = "no leads"  # what to say when there is nothing to check
     uses_dimensions: bool = True  # False: the check reads the date range only
+    unknown: str = "ok"  # the status when there is nothing to measure
 
     def status(self, value: float | None) -> str:
         """ok, warn or alert."""
-        if value is None or pd.isna(value) or value < self.warn_at:
+        if value is None or pd.isna(value):
+            return self.unknown
+        if value < self.warn_at:
             return "ok"
         return "warn" if value < self.alert_at else "alert"
 
@@ -75,9 +78,10 @@ CHECKS: tuple[TrustCheck, ...] = (
                ("leads", "mqls", "funnel_stage_volume"), 0.02, 0.10, empty="no e-mails"),
     TrustCheck("trust_newest_load_age", "Age of the newest load",
                "Days since the newest load (the demo build or an import) finished, counted to now: how stale "
-               "every number may be. Filters do not apply.",
+               "every number may be. With no load logged it warns: nothing says where the data came from or "
+               "when. Filters do not apply.",
                ("leads", "funnel_stage_volume", "won_revenue"), 7.0, 30.0, unit="days", empty="no load logged",
-               uses_dimensions=False),
+               uses_dimensions=False, unknown="warn"),
 )
 CHECK_BY_NAME = {check.name: check for check in CHECKS}
 
@@ -148,7 +152,7 @@ def newest_load_age(cur, f: Filters) -> pd.DataFrame:
     check = CHECK_BY_NAME["trust_newest_load_age"]
     if row is None:
         return pd.DataFrame([{"load_id": None, "loaded_at": None, "loaded_by": None, "source_system": None,
-                              "age_days": None, "status": "ok"}])
+                              "age_days": None, "status": check.status(None)}])
     load_id, loaded_at, loaded_by, system, age = row
     return pd.DataFrame([{"load_id": load_id, "loaded_at": loaded_at, "loaded_by": loaded_by, "source_system": system,
                           "age_days": max(float(age), 0.0), "status": check.status(age)}])

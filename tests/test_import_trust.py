@@ -102,11 +102,20 @@ def test_age_of_the_newest_load(cur):
     assert 0 <= found["age_days"] < 0.1 and found["status"] == "ok"
 
 
+def test_no_load_logged_is_worth_a_look(tmp_path):
+    con = new_store(tmp_path / "empty.duckdb")
+    try:
+        found = check(con.cursor(), "trust_newest_load_age")
+    finally:
+        con.close()
+    assert found["loaded_at"] is None and found["status"] == "warn"
+
+
 @pytest.mark.parametrize(("name", "value", "status"), [
     ("trust_unattributed_leads", 0.049, "ok"), ("trust_unattributed_leads", 0.05, "warn"),
     ("trust_unattributed_leads", 0.20, "alert"), ("trust_newest_load_age", 6.9, "ok"),
     ("trust_newest_load_age", 7.0, "warn"), ("trust_newest_load_age", 30.0, "alert"),
-    ("trust_duplicate_leads", float("nan"), "ok"),
+    ("trust_duplicate_leads", float("nan"), "ok"), ("trust_newest_load_age", None, "warn"),
 ])
 def test_status_thresholds(name, value, status):
     assert CHECK_BY_NAME[name].status(value) == status

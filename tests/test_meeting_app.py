@@ -190,8 +190,9 @@ def test_an_annotation_reaches_the_funnel_trend(monkeypatch, app_db):
     assert not app.error, [e.value for e in app.error]
     assert rows(app_db, "select kind, label, annotated_on, created_by from annotations") == [
         ("note", "Lead form shortened", date(2026, 2, 15), "mk1")]
-    # The Funnel page's trend chart (its default view) draws it, with the launch of Brand search on 1 Feb.
+    # The Funnel page's trend chart (Explore: Trend) draws it, with the launch of Brand search on 1 Feb.
     app.switch_page("views/funnel.py").run()
+    app.segmented_control(key="funnel_view").set_value("Trend").run()
     figure = json.loads(app.get("plotly_chart")[-1].proto.spec)
     texts = [a.get("text", "") for a in figure["layout"]["annotations"]]
     key = next(t for t in texts if "Note: Lead form shortened" in t)
