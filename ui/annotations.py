@@ -7,6 +7,8 @@ trend is not labelled five times. Events of the same kind on the same day share 
 
 from __future__ import annotations
 
+import itertools
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -32,17 +34,25 @@ def _short(text: str, limit: int = LABEL_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def _day_and_kind(row: dict) -> tuple[pd.Timestamp, str]:
+    return pd.Timestamp(row["on_date"]), row["kind"]
+
+
 def events(annotations: pd.DataFrame) -> pd.DataFrame:
     """One row per day and kind: the label to print, the hover text, the colour and the dash."""
     rows = []
-    for (day, kind), group in annotations.groupby(["on_date", "kind"], sort=True):
-        first = group.iloc[0]
+    # A handful of rows: plain Python, where a pandas groupby cost more than the chart they go on.
+    records = annotations[["on_date", "kind", "label", "detail", "owner_team"]].to_dict("records")
+    by_day_and_kind = itertools.groupby(sorted(records, key=_day_and_kind), key=_day_and_kind)
+    for (day, kind), group in ((key, list(items)) for key, items in by_day_and_kind):
+        first = group[0]
         more = f" +{len(group) - 1} more" if len(group) > 1 else ""
-        hover = "<br>".join(f"{KIND_LABELS.get(kind, kind)}: {label}" + (f" ({detail})" if detail else "")
-                            for label, detail in zip(group["label"], group["detail"].fillna("")))
-        rows.append({"on_date": pd.Timestamp(day), "kind": kind,
+        hover = "<br>".join(f"{KIND_LABELS.get(kind, kind)}: {row['label']}"
+                            + (f" ({row['detail']})" if isinstance(row["detail"], str) and row["detail"] else "")
+                            for row in group)
+        rows.append({"on_date": day, "kind": kind,
                      "text": f"{KIND_LABELS.get(kind, kind)}: {_short(first['label'])}{more}",
-                     "hover": f"{pd.Timestamp(day):%d %b %Y}<br>{hover}",
+                     "hover": f"{day:%d %b %Y}<br>{hover}",
                      "colour": _colour(kind, first["owner_team"]), "dash": KIND_DASH.get(kind, "dot")})
     return pd.DataFrame(rows, columns=["on_date", "kind", "text", "hover", "colour", "dash"])
 
@@ -81,25 +91,26 @@ def annotate(fig: go.Figure, annotations: pd.DataFrame | None, key_width: int = 
         return fig
     panels = _panels(fig)
     marks = events(annotations).reset_index(drop=True)
-    key = []
+    # Collected as plain dicts and added in one update: Plotly validates each add_shape / add_annotation call
+    # against the whole layout, which cost more than building the chart.
+    shapes, labels, key = list(fig.layout.shapes), list(fig.layout.annotations), []
     for number, event in enumerate(marks.itertuples(index=False), start=1):
-        for x_ref, y_ref in panels:
-            fig.add_shape(type="line", xref=x_ref, yref=f"{y_ref} domain", x0=event.on_date, x1=event.on_date,
-                          y0=0, y1=1, layer="below", line={"color": event.colour, "width": 1.5, "dash": event.dash})
+        shapes += [{"type": "line", "xref": x_ref, "yref": f"{y_ref} domain", "x0": event.on_date,
+                    "x1": event.on_date, "y0": 0, "y1": 1, "layer": "below",
+                    "line": {"color": event.colour, "width": 1.5, "dash": event.dash}} for x_ref, y_ref in panels]
         x_ref, y_ref = panels[0]
         # Staggered down the line, so numbers of events a few days apart do not cover each other.
-        fig.add_annotation(x=event.on_date, xref=x_ref, y=1 - 0.1 * ((number - 1) % 3), yref=f"{y_ref} domain",
-                           text=f"<b>{number}</b>", hovertext=event.hover, showarrow=False, yanchor="top",
-                           font={"size": 10, "color": "white"}, bgcolor=event.colour, borderpad=2)
+        labels.append({"x": event.on_date, "xref": x_ref, "y": 1 - 0.1 * ((number - 1) % 3), "yref": f"{y_ref} domain",
+                       "text": f"<b>{number}</b>", "hovertext": event.hover, "showarrow": False, "yanchor": "top",
+                       "font": {"size": 10, "color": "white"}, "bgcolor": event.colour, "borderpad": 2})
         entry = f"{number} · {event.on_date:%d %b} · {event.text}"
         key.append((f"<span style='color:{event.colour}'><b>{number}</b></span>{entry[len(str(number)):]}",
                     len(entry)))
     lines = _key_lines(key, key_width)
     extra = 16 * len(lines) + 8
-    fig.add_annotation(text="<br>".join(lines), xref="paper", yref="paper", x=0, y=0, xanchor="left",
-                       yanchor="top", yshift=-_KEY_GAP, align="left", showarrow=False, font={"size": 11})
-    margin = fig.layout.margin.b or 0
-    fig.update_layout(margin={"b": margin + _KEY_GAP + extra})
-    if fig.layout.height:
-        fig.update_layout(height=fig.layout.height + _KEY_GAP + extra)
+    labels.append({"text": "<br>".join(lines), "xref": "paper", "yref": "paper", "x": 0, "y": 0, "xanchor": "left",
+                   "yanchor": "top", "yshift": -_KEY_GAP, "align": "left", "showarrow": False, "font": {"size": 11}})
+    grown = {"height": fig.layout.height + _KEY_GAP + extra} if fig.layout.height else {}
+    fig.update_layout(shapes=shapes, annotations=labels, margin={"b": (fig.layout.margin.b or 0) + _KEY_GAP + extra},
+                      **grown)
     return fig
