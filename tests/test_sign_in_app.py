@@ -155,3 +155,53 @@ def test_the_first_admin_added_in_open_demo_mode_turns_sign_in_on(monkeypatch, a
     at = app(monkeypatch, app_db, users)
     assert not at.metric and at.text_input(key="auth_password") is not None
     assert tiles(sign_in(at, "ada"))["Lead"] == "7"
+
+
+# Identity provider (OIDC): AppTest plays the provider's part through `AppTest.user`, as st.user.
+OIDC_SECRETS = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "test cookie secret",
+                "client_id": "tandem", "client_secret": "shh",
+                "server_metadata_url": "https://idp.example.com/.well-known/openid-configuration"}
+
+
+@pytest.fixture(scope="module")
+def oidc_users(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("oidc") / "users.toml"
+    auth.save_users(path, {
+        "ada": UserEntry("ada", "Ada Admin", "admin", email="Ada@Example.com"),
+        "eve": UserEntry("eve", "Eve Emea", "viewer", email="eve@example.com", regions=("EMEA",)),
+    })
+    return path
+
+
+def oidc_app(monkeypatch, db_path, users: Path, user: dict) -> AppTest:
+    monkeypatch.setenv("TANDEM_DB", str(db_path))
+    monkeypatch.setenv("TANDEM_USERS", str(users))
+    monkeypatch.delenv("TANDEM_OPEN_DEMO", raising=False)
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.secrets["auth"] = OIDC_SECRETS
+    at.user = user
+    at.query_params.update(Q1)
+    return at.run()
+
+
+def test_oidc_signed_out_sees_a_sign_in_button_and_no_number(monkeypatch, app_db, oidc_users):
+    at = oidc_app(monkeypatch, app_db, oidc_users, {"is_logged_in": False})
+    assert not at.exception and not at.metric
+    assert at.button(key="auth_oidc_login").label == "Sign in"
+
+
+def test_oidc_e_mail_maps_to_the_users_file_role_and_scope(monkeypatch, app_db, oidc_users):
+    # The provider's e-mail is matched case-insensitively to the users file.
+    at = oidc_app(monkeypatch, app_db, oidc_users, {"is_logged_in": True, "email": "ada@example.COM"})
+    assert not at.exception
+    assert any("Signed in as **Ada Admin** (admin)" in c.value for c in at.sidebar.caption)
+    assert tiles(at)["Lead"] == "7"
+    scoped = oidc_app(monkeypatch, app_db, oidc_users, {"is_logged_in": True, "email": "eve@example.com"})
+    assert any("You see EMEA only." in c.value for c in scoped.sidebar.caption)
+
+
+def test_oidc_unknown_e_mail_is_refused(monkeypatch, app_db, oidc_users):
+    at = oidc_app(monkeypatch, app_db, oidc_users, {"is_logged_in": True, "email": "mallory@example.com"})
+    assert not at.metric
+    assert "mallory@example.com is not a Tandem user" in at.error[0].value
+    assert at.button(key="auth_oidc_logout").label == "Sign out"
