@@ -89,9 +89,11 @@ def volumes_by(cur, f: Filters, level: str) -> pd.DataFrame:
     sql = f"""
 with
 
--- Every campaign with a lead before the end keeps its row, even when none of its leads moved in the range.
+-- Every campaign with a lead before the end keeps its row, even when none of its leads moved in the range:
+-- read from the campaigns' first leads per dimension, a few hundred rows rather than every lead.
 lead_keys as (
-    select distinct f.campaign_id, f.channel from mart_lead_funnel as f where f.lead_at < ?::timestamp{dims}
+    select distinct f.campaign_id, f.channel from mart_lead_funnel_campaigns as f
+    where f.first_lead_at < ?::timestamp{dims}
 ),
 
 -- Only a lead with a stage entry at or after the start can count: the mart is in lead_at order and carries
