@@ -214,8 +214,9 @@ def campaign_roi(cur, f: Filters, model: str = DEFAULT_MODEL, level: str = "camp
                  half_life_days: float = 7.0, min_won_deals: int = 5) -> pd.DataFrame:
     check_params(model=model, lookback_days=lookback_days, half_life_days=half_life_days, level=level)
     keys = list(_keys(level))
-    pipeline = attribution.credit_by(cur, f, "opportunity_created", (model,), level, lookback_days, half_life_days)
-    revenue = attribution.credit_by(cur, f, "won", (model,), level, lookback_days, half_life_days)
+    credit = attribution.credit_by_milestones(cur, f, ("opportunity_created", "won"), (model,), level, lookback_days,
+                                              half_life_days)
+    pipeline, revenue = credit["opportunity_created"], credit["won"]
     parts = [
         spend_by(cur, f, level),
         volumes_by(cur, f, level),
