@@ -304,6 +304,7 @@ def _number(value) -> float:
 
 
 _KPI_SPECS = {spec.name: spec for spec in KPIS}
+_COUNT = "count(*)"  # a KPI that counts its rows
 
 
 def _kpi_sql(spec: KpiSpec, f: Filters, by_day: bool = False) -> tuple[str, list]:
@@ -316,12 +317,26 @@ def _kpi_sql(spec: KpiSpec, f: Filters, by_day: bool = False) -> tuple[str, list
             f"where {window}{dims}{group}", window_params + dim_params)
 
 
-def _kpi_parts(reads: Sequence[tuple[str, Filters]]) -> list[tuple[list[int], bool, str, list]]:
-    """The statements for the headline-KPI reads: (read indexes, by day, sql, params). The reads of one additive
-    KPI in one scope over several windows share one scan by day; any other read is its KPI's own query."""
+def _count_twins(reads: Sequence[tuple[str, Filters]]) -> dict[int, int]:
+    """Read index of a counting KPI (count(*)) -> a read of another KPI over the same rows (the same date column
+    and filters): the count is that read's record count, so the rows are not scanned twice (opportunities
+    created beside pipeline created, won deals beside won revenue)."""
+    counted = {}
+    for i, (name, f) in enumerate(reads):
+        spec = _KPI_SPECS.get(name)
+        if spec and spec.value_sql != _COUNT:
+            counted.setdefault((spec.date_column, f), i)
+    return {i: counted[spec.date_column, f] for i, (name, f) in enumerate(reads)
+            if (spec := _KPI_SPECS.get(name)) and spec.value_sql == _COUNT and (spec.date_column, f) in counted}
+
+
+def _kpi_parts(reads: Sequence[tuple[str, Filters]], skip=()) -> list[tuple[list[int], bool, str, list]]:
+    """The statements for the headline-KPI reads but those in `skip`: (read indexes, by day, sql, params). The reads
+    of one additive KPI in one scope over several windows share one scan by day; any other read is its KPI's own
+    query."""
     scopes: dict[tuple, list[int]] = {}
     for i, (name, f) in enumerate(reads):
-        if name in _KPI_SPECS:
+        if name in _KPI_SPECS and i not in skip:
             scopes.setdefault((name, f.segments, f.regions, f.channels, f.teams), []).append(i)
     parts = []
     for (name, *_scope), members in scopes.items():
@@ -340,7 +355,8 @@ def kpi_values(cur, reads: Sequence[tuple[str, Filters]]) -> list[tuple[float, i
     plan per read cost more than the read itself at 1M. A window read by day is the sum of its days (a day
     with nothing in it had zero of an additive KPI, as kpis' months do)."""
     out = {i: kpi_value(cur, name, f) for i, (name, f) in enumerate(reads) if name not in _KPI_SPECS}
-    parts = _kpi_parts(reads)
+    twins = _count_twins(reads)
+    parts = _kpi_parts(reads, skip=twins.keys())
     if parts:
         union = " union all ".join(f"select {k} as part, * from ({sql})" for k, (*_m, sql, _p) in enumerate(parts))
         rows = cur.execute(union, [value for *_m, params in parts for value in params]).fetchall()
@@ -356,6 +372,8 @@ def kpi_values(cur, reads: Sequence[tuple[str, Filters]]) -> list[tuple[float, i
                     out[i] = (float(sum(value for value, _n in inside)), sum(count for _v, count in inside))
                 else:
                     out[i] = (_number(got[0][1]), int(got[0][2]))
+    for i, twin in twins.items():
+        out[i] = (float(out[twin][1]), out[twin][1])
     return [out[i] for i in range(len(reads))]
 
 

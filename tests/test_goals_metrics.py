@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import date
 
 import pandas as pd
@@ -401,3 +402,14 @@ def test_goal_metrics_are_the_kpis():
 
     # Exactly the KPIs: a metric of another area with a grain parameter (an SLA's) promises no `value`.
     assert set(g.goal_metrics()) == {spec.name for spec in KPIS}
+
+
+def test_a_count_is_read_from_the_record_count_of_a_kpi_over_the_same_rows():
+    # Opportunities created are pipeline created's rows, won deals won revenue's: in the same window and scope
+    # they are not scanned again. Leads have no such twin, nor a count in another window or scope.
+    q1 = Filters(date(2026, 1, 1), date(2026, 3, 31), as_of=date(2026, 3, 31))
+    enterprise = replace(q1, segments=("Enterprise",))
+    reads = [("opportunities_created", q1), ("pipeline_created", q1), ("won_deals", q1), ("won_revenue", q1),
+             ("leads", q1), ("won_deals", enterprise), ("average_deal_size", q1.previous()),
+             ("won_deals", q1.previous())]
+    assert g._count_twins(reads) == {0: 1, 2: 3, 7: 6}
