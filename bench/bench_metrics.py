@@ -217,10 +217,6 @@ class RecordingCursor:
         self._log.append((sql, params))
         return self._cur.execute(sql, params) if params is not None else self._cur.execute(sql)
 
-    def cursor(self):
-        """The cursor a metric opens for a read of its own (metrics.parallel) records into the same log."""
-        return RecordingCursor(self._cur.cursor(), self._log)
-
     def __getattr__(self, name):
         return getattr(self._cur, name)
 
@@ -339,10 +335,6 @@ class TimingCursor:
             entry[1] += (time.perf_counter() - started) * 1000
         return _TimedResult(result, entry)
 
-    def cursor(self):
-        """The cursor a metric opens for a read of its own (metrics.parallel) times into the same log."""
-        return TimingCursor(self._cur.cursor(), self._log)
-
     def __getattr__(self, name):
         return getattr(self._cur, name)
 
@@ -353,8 +345,7 @@ def profile_misses(con, timings: list[Timing], statements: dict, args, report: R
     if not misses:
         return
     report.heading("2b. Where the misses spend their time")
-    report.say("median of 5 instrumented calls; SQL = execute + fetch of every statement, Python = the rest "
-               "(statements read side by side, metrics.parallel, overlap: their SQL can add up to more than the total)")
+    report.say("median of 5 instrumented calls; SQL = execute + fetch of every statement, Python = the rest")
     rows = []
     for t in misses:
         f, params, _log = statements[(t.name, t.variant)]

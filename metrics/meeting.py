@@ -27,7 +27,6 @@ from metrics.filters import Filters
 from metrics.funnel import stage_summary
 from metrics.goals import goal_metrics
 from metrics.goals import kpi_values as goal_kpi_values
-from metrics.parallel import side_by_side
 from metrics.periods import add_months, period_containing
 from metrics.registry import REGISTRY, Param, metric
 from metrics.sla import acceptance_by_window, first_touch_by_window
@@ -162,16 +161,12 @@ _BY_WINDOW = {"sla_first_touch": first_touch_by_window, "mql_acceptance": accept
 def kpi_values(cur, windows: Sequence[Filters]) -> list[pd.DataFrame]:
     """Per window, one row per MEETING_KPIS entry: its value and record count, from its registered metric
     (the headline KPIs of every window read in one statement, the _BY_WINDOW sources once for all windows,
-    those side by side; any other source once per window), with the label, owner, format and definition shown
-    beside it."""
+    any other source once per window), with the label, owner, format and definition shown beside it."""
     if not windows:  # two snapshots compared: nothing read live
         return []
     headline = [kpi.source for kpi in MEETING_KPIS if _is_headline_kpi(kpi)]
-    reads = [(source, f) for f in windows for source in headline]
-    # Independent statements, read side by side: on two cores the slowest sets the time, not their sum.
-    first, *rest = side_by_side(cur, [lambda c: goal_kpi_values(c, reads)]
-                                + [lambda c, read=read: read(c, windows) for read in _BY_WINDOW.values()])
-    values, by_window = iter(first), dict(zip(_BY_WINDOW, rest))
+    values = iter(goal_kpi_values(cur, [(source, f) for f in windows for source in headline]))
+    by_window = {source: read(cur, windows) for source, read in _BY_WINDOW.items()}
     readings = []
     for k, f in enumerate(windows):
         frames = {(source, (("grain", "total"),)): dict(zip(("value", "record_count"), next(values)))

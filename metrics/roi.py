@@ -18,7 +18,6 @@ import pandas as pd
 from metrics import attribution
 from metrics.attribution import DEFAULT_MODEL, LEVELS, MODEL_PARAM, PATH_PARAMS, check_params, model_label
 from metrics.filters import Filters
-from metrics.parallel import side_by_side
 from metrics.registry import Param, metric
 from metrics.stats import MIN_SAMPLE, wilson_interval
 
@@ -215,20 +214,17 @@ def campaign_roi(cur, f: Filters, model: str = DEFAULT_MODEL, level: str = "camp
                  half_life_days: float = 7.0, min_won_deals: int = 5) -> pd.DataFrame:
     check_params(model=model, lookback_days=lookback_days, half_life_days=half_life_days, level=level)
     keys = list(_keys(level))
-    # Independent statements, read side by side: on two cores the attribution sets the time, not the sum.
-    credit, spend, volumes, feedback = side_by_side(cur, [
-        lambda c: attribution.credit_by_milestones(c, f, ("opportunity_created", "won"), (model,), level,
-                                                   lookback_days, half_life_days),
-        lambda c: spend_by(c, f, level), lambda c: volumes_by(c, f, level), lambda c: feedback_by(c, f, level)])
+    credit = attribution.credit_by_milestones(cur, f, ("opportunity_created", "won"), (model,), level, lookback_days,
+                                              half_life_days)
     pipeline, revenue = credit["opportunity_created"], credit["won"]
     parts = [
-        spend,
-        volumes,
+        spend_by(cur, f, level),
+        volumes_by(cur, f, level),
         pipeline[keys + [f"credited_{model}"]].rename(columns={f"credited_{model}": "pipeline"}),
         revenue[keys + [f"credited_{model}", f"deals_{model}", "deals_touched"]].rename(columns={
             f"credited_{model}": "won_revenue", f"deals_{model}": "won_deals_credited",
             "deals_touched": "won_deals_touched"}),
-        feedback,
+        feedback_by(cur, f, level),
     ]
     table = _outer_merge(parts, keys)
     table = _with_ratios(table, min_won_deals)
