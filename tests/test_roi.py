@@ -242,3 +242,11 @@ def test_volumes_keep_every_campaign_with_a_lead_before_the_end(con, narrow):
     expected = _rows(leads.loc[kept, ["channel", "campaign_id"]].drop_duplicates())
     volumes = roi.volumes_by(con.cursor(), f, "campaign")
     assert _rows(volumes[["channel", "campaign_id"]]) == expected and expected
+
+
+@pytest.mark.parametrize("level", ["campaign", "channel"])
+def test_a_range_with_nothing_in_it_gives_an_empty_table(con, level):
+    # No campaign had a lead, spend, deal or feedback by then: no row, every column still there.
+    table = roi.campaign_roi(con.cursor(), Filters(date(1990, 1, 1), date(1990, 1, 31)), level=level)
+    assert table.empty and list(table.columns) == list(roi.ROI_COLUMNS)
+    assert table["spend"].dtype == "float64" and table["leads"].dtype == "int64"
