@@ -304,6 +304,7 @@ def _number(value) -> float:
 
 
 _KPI_SPECS = {spec.name: spec for spec in KPIS}
+_COUNT = "count(*)"  # a KPI that counts its rows
 
 
 def _kpi_sql(spec: KpiSpec, f: Filters, by_day: bool = False) -> tuple[str, list]:
@@ -316,46 +317,96 @@ def _kpi_sql(spec: KpiSpec, f: Filters, by_day: bool = False) -> tuple[str, list
             f"where {window}{dims}{group}", window_params + dim_params)
 
 
-def _kpi_parts(reads: Sequence[tuple[str, Filters]]) -> list[tuple[list[int], bool, str, list]]:
-    """The statements for the headline-KPI reads: (read indexes, by day, sql, params). The reads of one additive
-    KPI in one scope over several windows share one scan by day; any other read is its KPI's own query."""
+def _kpi_by_window_sql(spec: KpiSpec, windows: list[Filters]) -> tuple[str, list]:
+    """_kpi_sql's statement for each of `windows` (disjoint, differing in dates only) in one scan: a row per window
+    with its first day as `day` (rows between windows fall in a group of no day, which no read takes)."""
+    span = replace(windows[0], start=min(w.start for w in windows), end=max(w.end for w in windows))
+    dims, dim_params = span.dimension_sql()
+    window, window_params = span.window_sql(spec.date_column)
+    cases, case_params = [], []
+    for f in windows:
+        inside, inside_params = f.window_sql(spec.date_column)
+        cases.append(f"when {inside} then ?::date")
+        case_params += inside_params + [f.start]
+    return (f"select case {' '.join(cases)} end as day, {spec.value_sql} as value, count(*) as record_count "
+            f"from mart_lead_funnel as f where {window}{dims} group by 1", case_params + window_params + dim_params)
+
+
+def _disjoint(windows: list[Filters]) -> bool:
+    ordered = sorted(windows, key=lambda w: w.start)
+    return all(earlier.end < later.start for earlier, later in zip(ordered, ordered[1:]))
+
+
+def _count_twins(reads: Sequence[tuple[str, Filters]]) -> dict[int, int]:
+    """Read index of a counting KPI (count(*)) -> a read of another KPI over the same rows (the same date column
+    and filters): the count is that read's record count, so the rows are not scanned twice (opportunities
+    created beside pipeline created, won deals beside won revenue)."""
+    counted = {}
+    for i, (name, f) in enumerate(reads):
+        spec = _KPI_SPECS.get(name)
+        if spec and spec.value_sql != _COUNT:
+            counted.setdefault((spec.date_column, f), i)
+    return {i: counted[spec.date_column, f] for i, (name, f) in enumerate(reads)
+            if (spec := _KPI_SPECS.get(name)) and spec.value_sql == _COUNT and (spec.date_column, f) in counted}
+
+
+# How a part of kpi_values' statement is read: the sum of a window's days, the row of the window's first day, or
+# its only row.
+_BY_DAY, _BY_WINDOW, _WHOLE = "day", "window", "whole"
+
+
+def _kpi_parts(reads: Sequence[tuple[str, Filters]], skip=()) -> list[tuple[list[int], str, str, list]]:
+    """The statements for the headline-KPI reads but those in `skip`: (read indexes, how it is read, sql, params).
+    The reads of one KPI in one scope over several windows share one scan: an additive KPI's by day; any other's
+    by window when the windows do not overlap. Any other read is its KPI's own query."""
     scopes: dict[tuple, list[int]] = {}
     for i, (name, f) in enumerate(reads):
-        if name in _KPI_SPECS:
-            scopes.setdefault((name, f.segments, f.regions, f.channels, f.teams), []).append(i)
+        if name in _KPI_SPECS and i not in skip:
+            scope = (f.segments, f.regions, f.channels, f.teams, f.scope_regions, f.scope_segments)
+            scopes.setdefault((name, *scope), []).append(i)
     parts = []
     for (name, *_scope), members in scopes.items():
         spec = _KPI_SPECS[name]
+        windows = [reads[i][1] for i in members]
         if spec.additive and len(members) > 1:
-            windows = [reads[i][1] for i in members]
             span = replace(windows[0], start=min(w.start for w in windows), end=max(w.end for w in windows))
-            parts.append((members, True, *_kpi_sql(spec, span, by_day=True)))
+            parts.append((members, _BY_DAY, *_kpi_sql(spec, span, by_day=True)))
+        elif len(members) > 1 and _disjoint(windows):
+            parts.append((members, _BY_WINDOW, *_kpi_by_window_sql(spec, windows)))
         else:
-            parts += [([i], False, *_kpi_sql(spec, reads[i][1])) for i in members]
+            parts += [([i], _WHOLE, *_kpi_sql(spec, reads[i][1])) for i in members]
     return parts
 
 
 def kpi_values(cur, reads: Sequence[tuple[str, Filters]]) -> list[tuple[float, int]]:
     """kpi_value of each (metric, filters) read, the headline KPIs' all in one statement: a round trip and a
     plan per read cost more than the read itself at 1M. A window read by day is the sum of its days (a day
-    with nothing in it had zero of an additive KPI, as kpis' months do)."""
+    with nothing in it had zero of an additive KPI, as kpis' months do); see _kpi_parts."""
     out = {i: kpi_value(cur, name, f) for i, (name, f) in enumerate(reads) if name not in _KPI_SPECS}
-    parts = _kpi_parts(reads)
+    twins = _count_twins(reads)
+    parts = _kpi_parts(reads, skip=twins.keys())
     if parts:
         union = " union all ".join(f"select {k} as part, * from ({sql})" for k, (*_m, sql, _p) in enumerate(parts))
         rows = cur.execute(union, [value for *_m, params in parts for value in params]).fetchall()
         by_part: dict[int, list[tuple]] = {}
         for part, day, value, count in rows:
             by_part.setdefault(part, []).append((day, value, count))
-        for k, (members, by_day, _sql, _params) in enumerate(parts):
+        for k, (members, read_as, _sql, _params) in enumerate(parts):
             got = by_part.get(k, [])
             for i in members:
-                if by_day:
-                    f = reads[i][1]
+                f = reads[i][1]
+                if read_as == _BY_DAY:
                     inside = [(value, count) for day, value, count in got if f.start <= day <= f.end]
                     out[i] = (float(sum(value for value, _n in inside)), sum(count for _v, count in inside))
+                elif read_as == _BY_WINDOW:
+                    # No row: nothing in the window, and a KPI that is not additive (a rate, an average, a
+                    # median) has no value over no rows.
+                    row = next((row for row in got if row[0] == f.start), (f.start, None, 0))
+                    out[i] = (_number(row[1]), int(row[2]))
                 else:
                     out[i] = (_number(got[0][1]), int(got[0][2]))
+    for i, twin in twins.items():
+        out[i] = (float(out[twin][1]), out[twin][1])
     return [out[i] for i in range(len(reads))]
 
 

@@ -199,18 +199,26 @@ def kpi_deltas(now: pd.DataFrame, before: pd.DataFrame) -> pd.DataFrame:
     """Two readings of kpi_values (or their stored copies) lined up: change, relative change, better or not.
 
     Relative change = change / |before|, none when before is zero or unknown. is_better is empty when the
-    change is zero or unknown or the KPI has no better direction."""
-    earlier = before[["kpi", "value", "record_count"]].rename(
-        columns={"value": "previous_value", "record_count": "previous_record_count"})
-    frame = now[_KPI_COLUMNS].merge(earlier, on="kpi", how="left")
-    frame["change"] = frame["value"] - frame["previous_value"]
-    base = frame["previous_value"].abs()
-    frame["change_pct"] = (frame["change"] / base.where(base > 0)).astype("float64")
-    signed = frame["change"] * frame["direction"]
-    frame["is_better"] = pd.array([pd.NA if pd.isna(s) or s == 0 else bool(s > 0) for s in signed], dtype="boolean")
-    frame["has_contributors"] = frame["kpi"].isin(ADDITIVE_KPIS)
-    frame["previous_record_count"] = frame["previous_record_count"].astype("Int64")
-    return frame[DELTA_COLUMNS]
+    change is zero or unknown or the KPI has no better direction. Each KPI of `now` keeps its row, in order;
+    its earlier reading is looked up by name (a stored reading may lack a KPI added since). Built in numpy
+    and made a frame once: a merge and a pandas call per column cost more than these sixteen rows."""
+    earlier = {kpi: i for i, kpi in enumerate(before["kpi"].tolist())}
+    rows = np.array([earlier.get(kpi, -1) for kpi in now["kpi"].tolist()], dtype="int64")
+    previous = np.where(rows >= 0, before["value"].to_numpy("float64")[rows] if len(before) else np.nan, np.nan)
+    value = now["value"].to_numpy("float64")
+    change = value - previous
+    base = np.abs(previous)
+    signed = change * now["direction"].to_numpy("float64")
+    columns = {column: now[column].array for column in _KPI_COLUMNS}
+    columns.update({
+        "previous_value": previous,
+        "previous_record_count": before["record_count"].astype("Int64").array.take(rows, allow_fill=True),
+        "change": change,
+        "change_pct": change / np.where(base > 0, base, np.nan),
+        "is_better": pd.arrays.BooleanArray(signed > 0, np.isnan(signed) | (signed == 0)),
+        "has_contributors": np.isin(now["kpi"].to_numpy(object), ADDITIVE_KPIS),
+    })
+    return pd.DataFrame(columns)[DELTA_COLUMNS]
 
 
 def kpi_values_by(cur, f: Filters, dimension: str) -> pd.DataFrame:

@@ -89,9 +89,11 @@ def volumes_by(cur, f: Filters, level: str) -> pd.DataFrame:
     sql = f"""
 with
 
--- Every campaign with a lead before the end keeps its row, even when none of its leads moved in the range.
+-- Every campaign with a lead before the end keeps its row, even when none of its leads moved in the range:
+-- read from the campaigns' first leads per dimension, a few hundred rows rather than every lead.
 lead_keys as (
-    select distinct f.campaign_id, f.channel from mart_lead_funnel as f where f.lead_at < ?::timestamp{dims}
+    select distinct f.campaign_id, f.channel from mart_lead_funnel_campaigns as f
+    where f.first_lead_at < ?::timestamp{dims}
 ),
 
 -- Only a lead with a stage entry at or after the start can count: the mart is in lead_at order and carries
@@ -212,8 +214,9 @@ def campaign_roi(cur, f: Filters, model: str = DEFAULT_MODEL, level: str = "camp
                  half_life_days: float = 7.0, min_won_deals: int = 5) -> pd.DataFrame:
     check_params(model=model, lookback_days=lookback_days, half_life_days=half_life_days, level=level)
     keys = list(_keys(level))
-    pipeline = attribution.credit_by(cur, f, "opportunity_created", (model,), level, lookback_days, half_life_days)
-    revenue = attribution.credit_by(cur, f, "won", (model,), level, lookback_days, half_life_days)
+    credit = attribution.credit_by_milestones(cur, f, ("opportunity_created", "won"), (model,), level, lookback_days,
+                                              half_life_days)
+    pipeline, revenue = credit["opportunity_created"], credit["won"]
     parts = [
         spend_by(cur, f, level),
         volumes_by(cur, f, level),
@@ -223,20 +226,33 @@ def campaign_roi(cur, f: Filters, model: str = DEFAULT_MODEL, level: str = "camp
             "deals_touched": "won_deals_touched"}),
         feedback_by(cur, f, level),
     ]
-    table = _outer_merge(parts, keys)
-    table = _with_ratios(table, min_won_deals)
-    table["model"], table["model_label"] = model, model_label(model, half_life_days)
-    if "campaign_id" not in table:
-        table["campaign_id"], table["campaign_name"] = None, None
-    elif level == "campaign":
-        table["campaign_name"] = table["campaign_name"].fillna(NO_CAMPAIGN)
-    return table[list(ROI_COLUMNS)].sort_values(["spend", "won_revenue"], ascending=False).reset_index(drop=True)
+    columns = _outer_merge(parts, keys)
+    columns.update(_ratios(columns, min_won_deals))
+    n = len(columns["spend"])
+    columns["model"] = pd.array([model] * n, dtype="str")
+    columns["model_label"] = pd.array([model_label(model, half_life_days)] * n, dtype="str")
+    if "campaign_id" not in columns:
+        columns["campaign_id"] = columns["campaign_name"] = np.full(n, None, dtype=object)
+    # Largest spend, then revenue, first; ties stay in key order (a stable sort, as pandas sorts on two columns).
+    order = np.lexsort((-columns["won_revenue"], -columns["spend"]))
+    return pd.DataFrame({name: _take(columns[name], order) for name in ROI_COLUMNS})
 
 
-def _outer_merge(parts: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
-    """Full outer join on channel (and campaign id), in key order; touches with no campaign share the id ''.
-    Built column by column from each part's rows: pandas merges, or an index per part, cost more than the SQL
-    behind these few rows."""
+def _take(values, order: np.ndarray):
+    return values[order] if isinstance(values, np.ndarray | pd.api.extensions.ExtensionArray) else \
+        [values[i] for i in order]
+
+
+_MONEY = ("spend", "pipeline", "won_revenue", "won_deals_credited")
+_COUNTS = ("leads", "mqls", "sqls", "opportunities", "won_deals_touched", "accepted", "rejected", "worked", "ratings")
+
+
+def _outer_merge(parts: list[pd.DataFrame], keys: list[str]) -> dict[str, object]:
+    """Full outer join on channel (and campaign id), in key order, as columns: the keys, each part's other columns
+    (money a float, a count an integer, 0 where the part has no row; anything else missing there), and at the
+    campaign level the campaign's name ('(no campaign)' for touches with none, which share the id '').
+    Built column by column from each part's rows, the frame only once at the end: pandas merges, or a pandas
+    call per column, cost more than the SQL behind these few rows."""
     on = [k for k in keys if k != "campaign_name"]
     names: dict[str, str] = {}
     part_keys = []
@@ -249,11 +265,15 @@ def _outer_merge(parts: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
     union = sorted(set().union(*part_keys),
                    key=lambda key: [(not isinstance(v, str), v if isinstance(v, str) else "") for v in key])
     position = {key: i for i, key in enumerate(union)}
-    merged: dict[str, object] = {k: [key[j] for key in union] for j, k in enumerate(on)}
+    text = object if not union else "str"  # keys of no rows have no type
+    merged: dict[str, object] = {k: pd.array([key[j] for key in union], dtype=text) for j, k in enumerate(on)}
     for part, rows in zip(parts, part_keys):
         at = [position[key] for key in rows]
-        for column in part.columns.difference(keys, sort=False):
-            if pd.api.types.is_numeric_dtype(part[column]):
+        for column in [c for c in part.columns if c not in keys]:  # a list: an Index difference costs more
+            if column in _MONEY or column in _COUNTS:
+                values = np.zeros(len(union), "int64" if column in _COUNTS else "float64")
+                values[at] = part[column].fillna(0).to_numpy(values.dtype)
+            elif pd.api.types.is_numeric_dtype(part[column]):
                 values = np.full(len(union), np.nan)
                 values[at] = part[column].to_numpy("float64")
             else:  # text keeps its dtype, missing where the part has no row
@@ -262,11 +282,12 @@ def _outer_merge(parts: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
                     values[i] = value
                 values = pd.array(values, dtype=part[column].dtype)
             merged[column] = values
-    frame = pd.DataFrame(merged).astype({} if union else dict.fromkeys(on, object))  # keys of no rows: no type
     if "campaign_id" in on:
-        frame["campaign_name"] = frame["campaign_id"].map(names)
-        frame["campaign_id"] = frame["campaign_id"].replace("", None)
-    return frame
+        ids = [key[-1] for key in union]
+        merged["campaign_name"] = pd.array([name if isinstance(name := names.get(i), str) else NO_CAMPAIGN
+                                            for i in ids], dtype=text)
+        merged["campaign_id"] = pd.array([i or None for i in ids], dtype=text)
+    return merged
 
 
 def _rate(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
@@ -274,19 +295,14 @@ def _rate(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     return numerator / np.where(denominator > 0, denominator, np.nan)
 
 
-def _with_ratios(table: pd.DataFrame, min_won_deals: int) -> pd.DataFrame:
-    money = ["spend", "pipeline", "won_revenue", "won_deals_credited"]
-    counts = ["leads", "mqls", "sqls", "opportunities", "won_deals_touched", "accepted", "rejected", "worked",
-              "ratings"]
-    # Whole-frame fills and casts, and the ratios in numpy added as one block: a pandas call per column costs
-    # more than the arithmetic on these few rows.
-    table = table.assign(**{c: 0 for c in money + counts if c not in table}).fillna(dict.fromkeys(money + counts, 0))
-    table = table.astype({**dict.fromkeys(counts, "int64"), **dict.fromkeys(money, "float64")})
-    a = {c: table[c].to_numpy("float64") for c in money + counts}
+def _ratios(columns: dict[str, object], min_won_deals: int) -> dict[str, np.ndarray]:
+    """Cost per lead, MQL and opportunity, CAC, ROI, ROAS and sales' verdict rates with their intervals, in numpy
+    over the merged columns."""
+    a = {c: columns[c].astype("float64") for c in _MONEY + _COUNTS}
     spend = a["spend"]
-    acceptance_ci = wilson_interval(table["accepted"], table["mqls"])
-    rejection_ci = wilson_interval(table["rejected"], table["worked"])
-    ratios = {
+    acceptance_ci = wilson_interval(pd.Series(a["accepted"]), pd.Series(a["mqls"]))
+    rejection_ci = wilson_interval(pd.Series(a["rejected"]), pd.Series(a["worked"]))
+    return {
         "cost_per_lead": _rate(spend, a["leads"]), "cost_per_mql": _rate(spend, a["mqls"]),
         "cost_per_opportunity": _rate(spend, a["opportunities"]), "cac": _rate(spend, a["won_deals_credited"]),
         "roi": _rate(a["won_revenue"] - spend, spend), "roas": _rate(a["won_revenue"], spend),
@@ -297,11 +313,6 @@ def _with_ratios(table: pd.DataFrame, min_won_deals: int) -> pd.DataFrame:
         "rejection_ci_low": rejection_ci[0].to_numpy(), "rejection_ci_high": rejection_ci[1].to_numpy(),
         "is_small_verdict_sample": a["worked"] < MIN_SAMPLE,
     }
-    table = pd.concat([table, pd.DataFrame(ratios, index=table.index)], axis=1)
-    table["avg_rating"] = table["avg_rating"].astype("float64") if "avg_rating" in table else np.nan
-    if "top_rejection_reasons" not in table:
-        table["top_rejection_reasons"] = None
-    return table
 
 
 @metric(

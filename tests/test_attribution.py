@@ -7,6 +7,7 @@ import datetime as dt
 import math
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from attribution_fixture import build_attribution_fixture
@@ -335,3 +336,18 @@ def test_demo_has_daily_traffic_and_monthly_costs(demo_con):
     # Four cost lines a month, February 2024 to February 2026.
     assert demo_con.execute("select count(*), count(distinct cost_month) from acquisition_costs").fetchone() == (
         4 * 25, 25)
+
+
+@pytest.mark.parametrize("level", list(attribution.LEVELS))
+@pytest.mark.parametrize("channels", [(), ("Paid Search", "Email")])
+def test_milestones_read_together_equal_each_alone(demo_con, level, channels):
+    # Campaign ROI reads pipeline and revenue in one statement: each frame is what its milestone gives alone.
+    f = Filters(date(2025, 9, 1), date(2026, 2, 15), channels=channels)
+    models = ("w_shaped", "time_decay")
+    together = attribution.credit_by_milestones(demo_con.cursor(), f, tuple(attribution.MILESTONES), models, level,
+                                                180, 14.0)
+    assert list(together) == list(attribution.MILESTONES)
+    for milestone, frame in together.items():
+        alone = attribution.credit_by(demo_con.cursor(), f, milestone, models, level, 180, 14.0)
+        assert len(alone) > 1
+        pd.testing.assert_frame_equal(frame, alone)

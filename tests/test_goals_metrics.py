@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import date
 
 import pandas as pd
@@ -401,3 +402,33 @@ def test_goal_metrics_are_the_kpis():
 
     # Exactly the KPIs: a metric of another area with a grain parameter (an SLA's) promises no `value`.
     assert set(g.goal_metrics()) == {spec.name for spec in KPIS}
+
+
+def test_a_count_is_read_from_the_record_count_of_a_kpi_over_the_same_rows():
+    # Opportunities created are pipeline created's rows, won deals won revenue's: in the same window and scope
+    # they are not scanned again. Leads have no such twin, nor a count in another window or scope.
+    q1 = Filters(date(2026, 1, 1), date(2026, 3, 31), as_of=date(2026, 3, 31))
+    enterprise = replace(q1, segments=("Enterprise",))
+    reads = [("opportunities_created", q1), ("pipeline_created", q1), ("won_deals", q1), ("won_revenue", q1),
+             ("leads", q1), ("won_deals", enterprise), ("average_deal_size", q1.previous()),
+             ("won_deals", q1.previous())]
+    assert g._count_twins(reads) == {0: 1, 2: 3, 7: 6}
+
+
+def test_rates_averages_and_medians_of_disjoint_windows_share_a_scan(goals_cur):
+    # The meeting reads each KPI this quarter and the quarter before: one scan per KPI that is not additive, its
+    # windows grouped; windows that overlap are each read on their own. Every value equals the KPI read alone.
+    q1 = Filters(date(2026, 1, 1), date(2026, 3, 31), as_of=date(2026, 3, 31))
+    february = Filters(date(2026, 2, 1), date(2026, 2, 28), as_of=date(2026, 3, 31))
+    names = ("win_rate", "average_deal_size", "sales_cycle_days")
+    disjoint = [(name, f) for f in (q1, q1.previous(), Filters(date(2020, 1, 1), date(2020, 1, 31))) for name in names]
+    overlapping = [(name, f) for f in (q1, february) for name in names]
+    assert [read_as for _m, read_as, _s, _p in g._kpi_parts(disjoint)] == ["window"] * 3
+    assert [read_as for _m, read_as, _s, _p in g._kpi_parts(overlapping)] == ["whole"] * 6
+    for reads in (disjoint, overlapping):
+        expected = [g.kpi_value(goals_cur, name, f) for name, f in reads]
+        got = g.kpi_values(goals_cur, reads)
+        assert [count for _v, count in got] == [count for _v, count in expected]
+        assert all((nan(a) and nan(b)) or a == b for (a, _n), (b, _m) in zip(got, expected))
+    # 2020 had nothing: no value, no rows (its window has no row in the grouped scan).
+    assert all(nan(value) and count == 0 for value, count in g.kpi_values(goals_cur, disjoint)[-3:])

@@ -93,6 +93,23 @@ def test_lower_is_better_reverses_the_verdict():
     assert d.loc["leads", "is_better"] == False  # noqa: E712
 
 
+def test_an_earlier_reading_is_matched_by_kpi_name():
+    # A stored reading in another order, lacking a KPI added since: each KPI of now keeps its row and order,
+    # the missing one has no previous value, count or verdict.
+    now = pd.DataFrame({"kpi": ["leads", "mqls", "win_rate"], "label": ["Leads", "MQLs", "Win rate"],
+                        "source": ["leads", "mqls", "win_rate"], "owner": ["marketing", "marketing", "sales"],
+                        "format": ["count", "count", "percent"], "direction": [1, 1, 1], "definition": ["", "", ""],
+                        "value": [10.0, 4.0, 0.5], "record_count": pd.array([10, 4, 8], dtype="Int64")})
+    before = now.iloc[[2, 0]].assign(value=[0.25, 12.0], record_count=pd.array([4, 12], dtype="Int64"))
+    d = kpi_deltas(now, before)
+    assert d["kpi"].tolist() == ["leads", "mqls", "win_rate"] and d.index.tolist() == [0, 1, 2]
+    assert d["previous_value"].tolist()[::2] == [12.0, 0.25] and math.isnan(d["previous_value"][1])
+    assert d["previous_record_count"].tolist() == [12, pd.NA, 4]
+    assert d["change_pct"].tolist()[::2] == [pytest.approx(-2 / 12), 1.0]
+    assert d["is_better"].tolist() == [False, pd.NA, True]
+    assert d["has_contributors"].tolist() == [True, True, False]
+
+
 def test_who_moved_leads_by_campaign(cur):
     # Leads: Spring webinar (c1) Feb 0, Jan 4-31 L1 L2 = 2 -> -2; Brand search (c2) Feb L3 L4 = 2, Jan L8 = 1 -> +1.
     # Together -1, the KPI's change: c1 carries 200% of it, c2 -100%.
