@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from data.importers.read import Problem, ReadError, SourceFile, read_table
+from data.importers.read import Problem, ReadError, SourceFile, read_table, system_allocator
 from data.importers.spec import ImportSpec, Lookup
 from data.importers.tables import ENTITIES, LOAD_ORDER, OPPORTUNITY_STAGES
 from data.importers.transform import FileRejected, Mapped, lookup_values, map_file, problems_frame, row_keys
@@ -71,6 +71,11 @@ class ImportPlan:
 
 def prepare(cur, spec: ImportSpec, files: list[SourceFile]) -> ImportPlan:
     """Read, map and check `files` under `spec` against the store `cur` reads. Writes nothing."""
+    with system_allocator():
+        return _prepare(cur, spec, files)
+
+
+def _prepare(cur, spec: ImportSpec, files: list[SourceFile]) -> ImportPlan:
     summary, problems, mapped, lookups = [], [], [], {}
     for lookup in spec.lookups:
         lookups[lookup.name] = _read_lookup(lookup, files, problems, summary)
