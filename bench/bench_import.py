@@ -31,6 +31,7 @@ import pyarrow as pa  # noqa: E402
 import pyarrow.csv as pacsv  # noqa: E402
 
 from data import db  # noqa: E402
+from data.access import shell_principal  # noqa: E402
 from data.importers import from_paths, load, load_spec, prepare, preset  # noqa: E402
 from data.importers.write import rows_changed  # noqa: E402
 
@@ -99,7 +100,7 @@ def run(spec, file: Path, store: Path) -> list[tuple]:
             started, cpu_started = time.perf_counter(), time.process_time()
             plan = prepare(con.cursor(), spec, files)
             prepared = time.perf_counter() - started
-            result = load(con, plan, "strict", "bench")
+            result = load(con, plan, "strict", shell_principal("bench"))
             total, cpu = time.perf_counter() - started, time.process_time() - cpu_started
             counts = ", ".join(f"{t} {n:,}" for t, n in zip(result.counts["table"], result.counts["inserted"]) if n)
             rows.append((attempt, prepared, result.steps["tables"], result.steps["marts"], result.steps["commit"],

@@ -1,22 +1,6 @@
-"""CSV downloads that a spreadsheet cannot mistake for formulas."""
+"""CSV downloads that a spreadsheet cannot mistake for formulas: the pages' name for data.export's, which
+the command line writes its problem files with too."""
 
-from __future__ import annotations
+from data.export import safe_csv
 
-import pandas as pd
-
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _neutralise(value):
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value  # a leading quote makes Excel and Sheets show the cell as text
-    return value
-
-
-def safe_csv(frame: pd.DataFrame) -> bytes:
-    """CSV bytes (UTF-8) with text cells that start like a formula escaped."""
-    text_columns = frame.select_dtypes(include=["object", "string"]).columns
-    safe = frame.copy()
-    for column in text_columns:
-        safe[column] = safe[column].map(_neutralise)
-    return safe.to_csv(index=False).encode("utf-8")
+__all__ = ["safe_csv"]

@@ -18,12 +18,12 @@ from pathlib import Path
 
 from data import db
 from data.access import shell_principal
+from data.export import safe_csv
 from data.importers import history
 from data.importers.plan import ImportPlan, prepare
 from data.importers.read import from_paths
 from data.importers.spec import PRESETS, ImportSpec, MappingError, load_spec, preset, preset_text
 from data.importers.write import ImportRejected, check_loadable, load, preview_counts
-from ui.export import safe_csv
 
 SHOWN_PROBLEMS = 25
 
