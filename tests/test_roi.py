@@ -11,7 +11,7 @@ import pytest
 
 from attribution_fixture import build_attribution_fixture
 from data import db
-from metrics import content, roi, traffic
+from metrics import attribution, content, roi, traffic
 from metrics.filters import Filters
 from metrics.stats import wilson_interval
 
@@ -121,6 +121,15 @@ def test_acquisition_cost_summary_by_hand(con):
     # Attributed revenue leaves D9 (no touch) out: 16,500 -> ROI (16,500 - 1,550) / 1,550.
     assert row["attributed_won_revenue"] == 16500 and row["won_revenue"] == 17200
     assert row["roi"] == pytest.approx((16500 - 1550) / 1550)
+
+
+@pytest.mark.parametrize("model", list(attribution.MODELS))
+def test_attributed_revenue_is_every_channel_s_credit_under_each_model(con, model):
+    # Read as the amount of the won deals with a path; each model's credits per channel, summed, must agree.
+    for f in (Q1, Filters(date(2026, 1, 1), date(2026, 1, 31)), Filters(Q1.start, Q1.end, segments=("SMB",))):
+        credited = attribution.credit_by(con.cursor(), f, "won", (model,), "channel", 365, 7.0)
+        row = roi.acquisition_cost_summary(con.cursor(), f, model=model).iloc[0]
+        assert row["attributed_won_revenue"] == pytest.approx(credited[f"credited_{model}"].sum(), rel=1e-12)
 
 
 def test_monthly_costs_count_for_their_days_in_the_range(con):
