@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
@@ -165,8 +166,12 @@ def kpi_values(cur, windows: Sequence[Filters]) -> list[pd.DataFrame]:
     if not windows:  # two snapshots compared: nothing read live
         return []
     headline = [kpi.source for kpi in MEETING_KPIS if _is_headline_kpi(kpi)]
-    values = iter(goal_kpi_values(cur, [(source, f) for f in windows for source in headline]))
-    by_window = {source: read(cur, windows) for source, read in _BY_WINDOW.items()}
+    # The _BY_WINDOW sources read on cursors of their own meanwhile: DuckDB runs the statements side by side,
+    # a fifth less wall time at 1M leads on two cores for the same CPU.
+    with ThreadPoolExecutor(max_workers=len(_BY_WINDOW)) as pool:
+        pending = {source: pool.submit(_on_own_cursor, cur, read, windows) for source, read in _BY_WINDOW.items()}
+        values = iter(goal_kpi_values(cur, [(source, f) for f in windows for source in headline]))
+        by_window = {source: future.result() for source, future in pending.items()}
     readings = []
     for k, f in enumerate(windows):
         frames = {(source, (("grain", "total"),)): dict(zip(("value", "record_count"), next(values)))
@@ -175,6 +180,14 @@ def kpi_values(cur, windows: Sequence[Filters]) -> list[pd.DataFrame]:
                        if kpi.source in by_window})
         readings.append(_kpi_frame(cur, f, frames))
     return readings
+
+
+def _on_own_cursor(cur, read: Callable, windows: Sequence[Filters]) -> pd.DataFrame:
+    side = cur.cursor()
+    try:
+        return read(side, windows)
+    finally:
+        side.close()
 
 
 def _kpi_frame(cur, f: Filters, frames: dict[tuple, object]) -> pd.DataFrame:
