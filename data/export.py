@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import pandas as pd
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _neutralise(value):
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value  # a leading quote makes Excel and Sheets show the cell as text
     return value
+
+
+def unescape(text: str) -> str:
+    """Undo the leading quote `safe_csv` puts before a formula-like cell, for a file read back in."""
+    return text[1:] if text.startswith("'") and text[1:2] in FORMULA_STARTS else text
 
 
 def safe_csv(frame: pd.DataFrame) -> bytes:

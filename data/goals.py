@@ -28,6 +28,7 @@ import pandas as pd
 
 from data import audit, db
 from data.access import PermissionDenied, Principal, authorize, shell_principal
+from data.export import unescape
 from metrics.filters import filter_options
 from metrics.goals import SCOPE_FILTERS, SCOPE_TYPES, TARGET_RULES, goal_metrics, load_goals
 from metrics.periods import PERIOD_TYPES, Period, parse_period
@@ -37,7 +38,6 @@ CSV_COLUMNS = ("metric_name", "period_type", "period", "scope_type", "scope_valu
                "target_rule")
 REQUIRED_COLUMNS = ("metric_name", "period_type", "period", "target")
 ACTIONS = ("create", "update", "upsert", "delete")
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -395,11 +395,6 @@ def save(con: duckdb.DuckDBPyConnection, changes: list[Change], principal: Princ
 
 # --- CSV ----------------------------------------------------------------------------------------
 
-def _unescape(text: str) -> str:
-    """Undo the leading quote a formula-safe export (ui.export.safe_csv) puts before =, +, - and @."""
-    return text[1:] if text.startswith("'") and text[1:2] in _FORMULA_STARTS else text
-
-
 def changes_from_csv(data: bytes | str, file_name: str) -> list[Change]:
     """One upsert per data row of a goals CSV; a header problem is a GoalError naming the file."""
     text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
@@ -418,7 +413,7 @@ def changes_from_csv(data: bytes | str, file_name: str) -> list[Change]:
         raise GoalError(problems)
     changes = []
     for line, row in enumerate(reader, start=2):
-        values = {k.strip(): _unescape((v or "").strip()) for k, v in row.items() if k is not None}
+        values = {k.strip(): unescape((v or "").strip()) for k, v in row.items() if k is not None}
         goal = GoalInput(**{c: values.get(c, "") for c in CSV_COLUMNS if c in values})
         changes.append(Change("upsert", goal, f"{file_name} line {line}"))
     if not changes:
