@@ -217,6 +217,10 @@ class RecordingCursor:
         self._log.append((sql, params))
         return self._cur.execute(sql, params) if params is not None else self._cur.execute(sql)
 
+    def cursor(self):
+        """A cursor of its own (a metric reading statements side by side), recorded in the same log."""
+        return RecordingCursor(self._cur.cursor(), self._log)
+
     def __getattr__(self, name):
         return getattr(self._cur, name)
 
@@ -334,6 +338,11 @@ class TimingCursor:
         finally:
             entry[1] += (time.perf_counter() - started) * 1000
         return _TimedResult(result, entry)
+
+    def cursor(self):
+        """A cursor of its own, timed in the same log: statements read side by side overlap, so their SQL ms
+        can add up to more than the call's wall time."""
+        return TimingCursor(self._cur.cursor(), self._log)
 
     def __getattr__(self, name):
         return getattr(self._cur, name)
