@@ -13,12 +13,14 @@ The story (all times midnight; window 2026-01-01..2026-03-31):
 
 from __future__ import annotations
 
+import shutil
 from datetime import date, datetime
 
 import pytest
 
 from browser_support import launch_browser, new_page
 from data import db, marts
+from feedback_fixture import build_feedback_fixture
 
 LEADS = [
     # lead_id, created, campaign, segment, region, owner
@@ -116,3 +118,21 @@ def cur(funnel_con):
     cursor = funnel_con.cursor()
     yield cursor
     cursor.close()
+
+
+@pytest.fixture(scope="session")
+def feedback_template(tmp_path_factory):
+    """The feedback fixture (feedback_fixture.py), built once; tests that write take a copy (feedback_store)."""
+    path = tmp_path_factory.mktemp("feedback") / "template.duckdb"
+    build_feedback_fixture(path)
+    return path
+
+
+@pytest.fixture
+def feedback_store(feedback_template, tmp_path):
+    """An open copy of the feedback fixture of the test's own, so no write reaches another test."""
+    path = tmp_path / "store.duckdb"
+    shutil.copy(feedback_template, path)
+    connection = db.open_store(path)
+    yield connection
+    connection.close()

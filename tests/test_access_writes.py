@@ -4,18 +4,16 @@ Called by a role that may, it gets past the check."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import date, datetime
 
 import pytest
 
-from data import audit, db, feedback, meetings
+from data import audit, feedback, meetings
 from data import goals as goal_store
 from data.access import PERMISSIONS, ROLES, PermissionDenied, Principal
 from data.goals import Change, GoalInput
 from data.importers import load, prepare
 from data.meetings import AnnotationInput, ItemInput
-from feedback_fixture import build_feedback_fixture
 from import_fixture import SPEC, files
 from metrics.filters import Filters
 
@@ -64,20 +62,9 @@ def allowed(action: str, role: str) -> bool:
     return Principal("someone", "Someone", role).can(name, owner or None)
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("access") / "template.duckdb"
-    build_feedback_fixture(path)
-    return path
-
-
 @pytest.fixture
-def con(template, tmp_path):
-    path = tmp_path / "store.duckdb"
-    shutil.copy(template, path)
-    connection = db.open_store(path)
-    yield connection
-    connection.close()
+def con(feedback_store):
+    return feedback_store
 
 
 def fingerprint(con) -> dict[str, tuple]:

@@ -3,16 +3,15 @@ all of it or nothing, also under concurrency. Each test writes into its own copy
 
 from __future__ import annotations
 
-import shutil
 import threading
 from datetime import date, datetime, timedelta
 
 import pytest
 
-from data import db, feedback, marts
+from data import feedback, marts
 from data.access import PermissionDenied, Principal
 from data.feedback import FeedbackError
-from feedback_fixture import HTML_NOTE, as_rep, build_feedback_fixture
+from feedback_fixture import HTML_NOTE, as_rep
 from metrics import get
 from metrics.filters import Filters
 
@@ -20,20 +19,9 @@ AT = datetime(2026, 3, 12, 10, 0)
 MARCH = Filters(date(2026, 3, 1), date(2026, 3, 31), as_of=date(2026, 3, 31))
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("writes") / "template.duckdb"
-    build_feedback_fixture(path)
-    return path
-
-
 @pytest.fixture
-def con(template, tmp_path):
-    path = tmp_path / "store.duckdb"
-    shutil.copy(template, path)
-    connection = db.open_store(path)
-    yield connection
-    connection.close()
+def con(feedback_store):
+    return feedback_store
 
 
 @pytest.fixture

@@ -40,6 +40,16 @@ def flash(message: str, form: str | None = None) -> None:
     st.rerun()
 
 
+def submit(action, user: Principal, *args, done: str, form: str | None = None, **kwargs) -> None:
+    """Run one data.feedback write as `user`: its refusal shown where the form is, or `done` flashed after the
+    rerun (see flash)."""
+    _, error = actions.write(action, user, *args, **kwargs)
+    if error:
+        st.error(error)
+    else:
+        flash(done, form)
+
+
 def generation(form: str) -> int:
     """How many times `form` was submitted successfully: part of its widgets' keys, so a new one starts blank."""
     return st.session_state.get(f"{form}_generation", 0)
@@ -89,13 +99,10 @@ def verdict_form(user: Principal) -> None:
     if not lead:
         st.error("Pick a lead (or type its id) before submitting.")
         return
-    _, error = actions.write(feedback.record_verdict, user, lead, verdict,
-                             reason_code=reason if verdict != "accept" else None, rating=rating, note=note)
-    if error:
-        st.error(error)
-    else:
-        flash(f"{VERDICT_LABELS[verdict]}: lead {lead} recorded as {user.display_name}. Marketing sees it in its inbox "
-              "and the funnel counts it now.", "feedback_verdict_form")
+    submit(feedback.record_verdict, user, lead, verdict, reason_code=reason if verdict != "accept" else None,
+           rating=rating, note=note, form="feedback_verdict_form",
+           done=f"{VERDICT_LABELS[verdict]}: lead {lead} recorded as {user.display_name}. Marketing sees it in its "
+                "inbox and the funnel counts it now.")
 
 
 def campaign_form(user: Principal) -> None:
@@ -115,11 +122,8 @@ def campaign_form(user: Principal) -> None:
     if not campaign:
         st.error("Pick a campaign before submitting.")
         return
-    _, error = actions.write(feedback.rate_campaign, user, campaign, rating, note=note)
-    if error:
-        st.error(error)
-    else:
-        flash(f"Rating {rating}/5 for {names[campaign]} recorded as {user.display_name}.", "feedback_campaign_form")
+    submit(feedback.rate_campaign, user, campaign, rating, note=note, form="feedback_campaign_form",
+           done=f"Rating {rating}/5 for {names[campaign]} recorded as {user.display_name}.")
 
 
 def give_view(user: Principal, f: Filters) -> None:
@@ -221,11 +225,8 @@ def respond_form(user: Principal, inbox: pd.DataFrame) -> None:
                             help=f"Up to {NOTE_LIMIT:,} characters, kept and shown as plain text.")
         submitted = st.form_submit_button("Send answer", type="primary", icon=":material/reply:")
     if submitted:
-        _, error = actions.write(feedback.respond, user, chosen, status, note=note)
-        if error:
-            st.error(error)
-        else:
-            flash(f"Answered as {user.display_name}: {STATUS_LABELS[status]}.", "feedback_respond_form")
+        submit(feedback.respond, user, chosen, status, note=note, form="feedback_respond_form",
+               done=f"Answered as {user.display_name}: {STATUS_LABELS[status]}.")
 
 
 def inbox_view(user: Principal, f: Filters) -> None:
@@ -321,11 +322,8 @@ def reasons_view(user: Principal) -> None:
                              help="Lowercase letters, digits and underscores; it never changes.")
         label = st.text_input("Label", key=f"feedback_new_label_{n}", placeholder="e.g. No decision maker reached")
         if st.form_submit_button("Add reason", icon=":material/add:"):
-            _, error = actions.write(feedback.add_reason, user, code, label)
-            if error:
-                st.error(error)
-            else:
-                flash(f"Reason {code} added.", "feedback_add_reason_form")
+            submit(feedback.add_reason, user, code, label, form="feedback_add_reason_form",
+                   done=f"Reason {code} added.")
     with right.form("feedback_change_reason_form", border=True):
         st.markdown("**Retire, reinstate or delete a reason**")
         labels = dict(zip(reasons["reason_code"], reasons["label"]))
@@ -335,11 +333,7 @@ def reasons_view(user: Principal) -> None:
         if st.form_submit_button("Apply", icon=":material/edit:"):
             write = {"Retire": feedback.retire_reason, "Reinstate": feedback.reinstate_reason}.get(
                 action, feedback.delete_reason)
-            _, error = actions.write(write, user, code)
-            if error:
-                st.error(error)
-            else:
-                flash(f"{action.split(' ')[0]}: {labels[code]}.")
+            submit(write, user, code, done=f"{action.split(' ')[0]}: {labels[code]}.")
 
 
 # --- the page -----------------------------------------------------------------------------------
