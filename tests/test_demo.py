@@ -67,6 +67,12 @@ def test_marts_are_built(con):
     assert one(con, "select count(*) from mart_lead_funnel") == one(con, "select count(*) from leads")
 
 
+def test_record_ids_are_unique(con):
+    # No index enforces it (data/migrations/009): the generator numbers its records.
+    assert one(con, "select count(*) = count(distinct lead_id) from leads")
+    assert one(con, "select count(*) = count(distinct opportunity_id) from opportunities")
+
+
 def test_refuses_a_store_that_holds_data(built, tmp_path):
     path, _, _ = built
     with pytest.raises(demo.DemoError, match="not empty"):

@@ -4,6 +4,7 @@ that a load either writes everything or nothing."""
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 
 import pandas as pd
@@ -81,6 +82,7 @@ def test_loading_the_same_export_again_changes_nothing(con):
         if table not in ("data_loads", "data_load_tables"):
             assert after[table] == before[table], table
     assert one(con, "select count(*) from data_loads") == 2
+    assert one(con, "select count(*) from leads") == 5 and one(con, "select count(*) from opportunities") == 2
 
 
 def test_a_newer_export_updates_by_source_id_and_appends_entries(con):
@@ -111,6 +113,9 @@ def test_a_newer_export_updates_by_source_id_and_appends_entries(con):
     assert one(con, "select sum(spend_amount) from campaign_spend where campaign_id = 'mini:C1'") == 500.0
     # The mart follows: L5 carries D2's won 600.
     assert one(con, "select won_amount from mart_lead_funnel where lead_id = 'mini:L5'") == 600.0
+    # Records matched by ID, never added twice (no index enforces it: data/migrations/009).
+    assert one(con, "select count(*) - count(distinct lead_id) from leads") == 0
+    assert one(con, "select count(*) - count(distinct opportunity_id) from opportunities") == 0
 
 
 def test_a_column_missing_from_a_newer_export_is_not_erased(con):
@@ -236,18 +241,46 @@ def test_a_missing_required_column_rejects_the_file(con):
 
 
 def test_a_conflicting_write_in_the_same_moment_loads_nothing(con, monkeypatch):
-    plan = prepare(con.cursor(), SPEC, files())
-    log = write_module._log
+    import_mini(con)
+    newer = LEADS.replace("L2,05/01/2026,,,", "L2,05/01/2026,Events,,")  # this load updates L2
+    plan = prepare(con.cursor(), SPEC, files(leads=newer))
+    upsert = write_module._upsert
 
-    def someone_else_writes_first(cur, *args):
-        # Another cursor of the app's connection (another user's feedback, another import) commits L1
-        # while this load's transaction is still open.
-        con.cursor().execute("insert into leads (lead_id, created_at, source_system) "
-                             "values ('mini:L1', '2026-01-05', 'elsewhere')")
-        return log(cur, *args)
+    def someone_else_writes_first(cur, table, *args):
+        # Another cursor of the app's connection (a script, another user) commits a change to L2 after this
+        # load's transaction wrote the campaigns and before it updates L2.
+        if table == "leads":
+            con.cursor().execute("update leads set segment = 'Enterprise' where lead_id = 'mini:L2'")
+        return upsert(cur, table, *args)
 
-    monkeypatch.setattr(write_module, "_log", someone_else_writes_first)
+    monkeypatch.setattr(write_module, "_upsert", someone_else_writes_first)
     with pytest.raises(ImportRejected, match="another change was written at the same moment"):
         load(con, plan, "strict", ADMIN)
-    assert con.execute("select lead_id, source_system from leads").fetchall() == [("mini:L1", "elsewhere")]
-    assert one(con, "select count(*) from data_loads") == 0
+    assert con.execute("select segment, source_channel from leads where lead_id = 'mini:L2'").fetchall() == [
+        ("Enterprise", None)]
+    assert one(con, "select count(*) from data_loads") == 1
+
+
+def test_two_loads_at_the_same_moment_run_one_after_the_other(con, monkeypatch):
+    """No index refuses a second copy of a record, so two loads must not insert the same new one together."""
+    first, second = (prepare(con.cursor(), SPEC, files()) for _ in range(2))
+    results, log = {}, write_module._log
+    started_second = threading.Event()
+
+    def start_the_second_load_meanwhile(cur, *args):
+        if not started_second.is_set():
+            started_second.set()
+            other = threading.Thread(target=lambda: results.setdefault("second", load(con, second, "strict", ADMIN)))
+            other.start()
+            other.join(timeout=2)
+            assert other.is_alive(), "the second load ran while the first was writing"
+            results["thread"] = other
+        return log(cur, *args)
+
+    monkeypatch.setattr(write_module, "_log", start_the_second_load_meanwhile)
+    results["first"] = load(con, first, "strict", ADMIN)
+    results["thread"].join(timeout=60)
+    assert counts(results["first"])["leads"] == (5, 0, 0, 0)
+    assert counts(results["second"])["leads"] == (0, 0, 5, 0)  # it found the first load's leads
+    assert one(con, "select count(*) from leads") == 5 and one(con, "select count(distinct lead_id) from leads") == 5
+    assert one(con, "select count(*) from data_loads") == 2

@@ -106,6 +106,42 @@ def test_fresh_store_applies_every_migration_in_order(tmp_path):
         con.close()
 
 
+def test_version_8_records_lose_their_index_and_keep_rows_columns_and_rules(tmp_path):
+    path = tmp_path / "v8.duckdb"
+    con = duckdb.connect(str(path))
+    schema.migrate(con, up_to=8)
+    con.execute("insert into leads (lead_id, created_at, source_system, source_id, is_synthetic, email_hash) values "
+                "('hubspot:7', '2026-01-05', 'hubspot', '7', false, 'ab12'), ('L2', '2026-01-10', 'tandem', null, "
+                "true, null)")
+    con.execute("insert into opportunities (opportunity_id, lead_id, amount, created_at, is_closed, is_won) "
+                "values ('O1', 'hubspot:7', 1200.5, '2026-02-01', true, true)")
+    lead_columns, opportunity_columns = columns(con, "leads"), columns(con, "opportunities")
+    con.close()
+
+    con = db.open_store(path)
+    try:
+        assert recorded(con)[-1] >= 9
+        assert columns(con, "leads") == lead_columns and columns(con, "opportunities") == opportunity_columns
+        assert con.execute("select * exclude (created_at) from leads order by lead_id").fetchall() == [
+            ("L2", None, None, None, None, None, None, None, None, "tandem", None, True, None),
+            ("hubspot:7", None, None, None, None, None, None, None, None, "hubspot", "7", False, "ab12")]
+        assert con.execute("select opportunity_id, lead_id, amount, is_closed, is_won from opportunities").fetchall() \
+            == [("O1", "hubspot:7", 1200.5, True, True)]
+        kinds = con.execute("select distinct constraint_type from duckdb_constraints() "
+                            "where table_name in ('leads', 'opportunities')").fetchall()
+        assert ("PRIMARY KEY",) not in kinds
+        # The defaults and rules came along; only the index went.
+        con.execute("insert into leads (lead_id, created_at) values ('L3', '2026-03-01')")
+        assert con.execute("select source_system, is_synthetic from leads where lead_id = 'L3'").fetchall() == [
+            ("tandem", False)]
+        with pytest.raises(duckdb.ConstraintException):
+            con.execute("insert into opportunities (opportunity_id, amount, created_at) values ('O2', -1, now())")
+        with pytest.raises(duckdb.ConstraintException):
+            con.execute("insert into leads (lead_id) values ('L4')")
+    finally:
+        con.close()
+
+
 @pytest.fixture
 def migrations_with_broken_003(tmp_path, monkeypatch):
     folder = tmp_path / "migrations"

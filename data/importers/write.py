@@ -10,6 +10,7 @@ counts per table and the rows it kept out of the store.
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from dataclasses import dataclass
 
@@ -27,6 +28,9 @@ MODES = ("strict", "quarantine")
 COUNT_COLUMNS = ["table", "inserted", "updated", "unchanged", "removed"]
 _KEYS = {"campaigns": "campaign_id", "leads": "lead_id", "opportunities": "opportunity_id"}
 _ANY_TIME_STAGES = ("lead",) + OPPORTUNITY_STAGES
+# One load at a time: two loads of the same new record would both insert it (no index refuses the
+# second, data/migrations/009), and only this process can write the store (DuckDB locks the file).
+_ONE_LOAD = threading.Lock()
 
 
 class ImportRejected(RuntimeError):
@@ -64,6 +68,11 @@ def load(con: duckdb.DuckDBPyConnection, plan: ImportPlan, mode: str, principal:
     back and re-raise."""
     authorize(principal, "data.import")
     check_loadable(plan, mode)
+    with _ONE_LOAD:
+        return _load(con, plan, mode, principal)
+
+
+def _load(con: duckdb.DuckDBPyConnection, plan: ImportPlan, mode: str, principal: Principal) -> LoadResult:
     started = time.perf_counter()
     steps = {}
     cur = con.cursor()
