@@ -25,7 +25,8 @@ human_touches as (
 -- Sales' verdict on an MQL is the first of these after it; a later main-path stage without an SAL
 -- entry counts as accepted (the skipped-stage rule).
 -- Entries at the same moment are one verdict: a detour (recycled, then rejected) over an acceptance, so
--- every rebuild agrees.
+-- every rebuild agrees. Only leads that were MQLs can have a verdict: the others' entries (deals from a
+-- CRM with no marketing stages, say) are left out before the grouping, not after it.
 verdict_events as (
     select
         lead_id,
@@ -37,6 +38,7 @@ verdict_events as (
         select *, list_position(['sal', 'sql', 'opportunity', 'won', 'lost', 'rejected', 'recycled'], stage) as rank
         from stage_events
         where stage in ('sal', 'sql', 'opportunity', 'won', 'lost', 'rejected', 'recycled')
+            and lead_id in (select lead_id from stage_events where stage = 'mql')
     )
     group by lead_id, entered_at
 ),
