@@ -494,21 +494,31 @@ EVENT_COLUMNS = {"lead_id": "str", "stage": "str", "entered_at": "datetime64[us]
 def _dedupe_events(cur, events: pd.DataFrame) -> pd.DataFrame:
     """One entry per lead for 'lead' and per opportunity for opportunity/won/lost (the earliest); an
     estimated entry only when the lead has no dated one for that stage; other dated entries once per time.
-    DuckDB picks the row numbers to keep (joins and groups in parallel); Arrow then takes those rows once."""
+    Every rule compares entries of one lead and stage, so an entry alone with its lead and stage is kept
+    as it is; only the crowded ones are grouped. DuckDB picks the row numbers to keep; Arrow then takes
+    those rows once, if any go."""
     table = pa.Table.from_pandas(events[list(EVENT_COLUMNS)].astype(EVENT_COLUMNS), preserve_index=False)
     cur.register("import_events", table.append_column("rn", pa.array(np.arange(len(table)))))
     once = ", ".join(f"'{s}'" for s in _ONCE_PER_RECORD)
     # Dated before estimated, then earliest first.
     order = f"epoch_us(entered_at) + case when is_estimated then {10**17} else 0 end"
+    # Lead and stage hashed to one number: finding the few crowded pairs on it is several times faster
+    # than grouping millions of text keys. Equal pairs hash alike, so an entry alone on its hash is alone.
     kept = cur.sql(
-        "with redundant as (select e.rn from import_events as e where e.is_estimated and exists (select 1 from "
-        "import_events as d where not d.is_estimated and d.lead_id = e.lead_id and d.stage = e.stage)) "
-        f"select arg_min(rn, {order}) as rn from import_events anti join redundant using (rn) "
+        "with keyed as (select rn, hash(lead_id, stage) as h from import_events), "
+        "crowded as (select h from keyed group by h having count(*) > 1), "
+        "candidates as (select e.* from import_events as e semi join crowded as c on hash(e.lead_id, e.stage) = c.h), "
+        "redundant as (select e.rn from candidates as e where e.is_estimated and exists (select 1 from "
+        "candidates as d where not d.is_estimated and d.lead_id = e.lead_id and d.stage = e.stage)) "
+        "select rn from keyed anti join crowded using (h) union all "
+        f"select arg_min(rn, {order}) as rn from candidates anti join redundant using (rn) "
         f"group by lead_id, stage, opportunity_id, case when stage in ({once}) or is_estimated then null "
         "else entered_at end").fetchnumpy()["rn"]
     cur.unregister("import_events")
-    # Taken in Arrow and converted once: pandas' take on its Arrow-backed text columns is several times slower.
-    return table.take(np.sort(kept)).to_pandas()
+    if len(kept) < len(table):
+        # Taken in Arrow and converted once: pandas' take on its Arrow-backed text columns is several times slower.
+        table = table.take(np.sort(kept))
+    return table.to_pandas()
 
 
 def _quarantine_rows(mapped: list[Mapped], problems: pd.DataFrame) -> pd.DataFrame:
