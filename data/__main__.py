@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import sys
 import time
+from pathlib import Path
 
 from data import auth, db, demo, goals
 from data.importers import cli as import_cli
@@ -22,6 +23,20 @@ def _demo(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     print(format_counts(counts))
     print(f"Built the demo company into {args.db} in {elapsed:.1f} s.")
+    return 0
+
+
+def _init(args: argparse.Namespace) -> int:
+    if Path(args.db).exists():
+        print(f"error: {args.db} already exists; `init` only creates a new, empty store.", file=sys.stderr)
+        return 1
+    try:
+        db.open_store(args.db).close()
+    except db.StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"Created an empty store in {args.db}. Start the app on it with TANDEM_DB={args.db} and import on "
+          f"the Data page, or run `python -m data import --db {args.db} ...`.")
     return 0
 
 
@@ -46,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="last day of the data, YYYY-MM-DD (default: today)")
     build.add_argument("--replace", action="store_true", help="delete the file first if it exists")
     build.set_defaults(run=_demo)
+    init = commands.add_parser("init", help="create an empty store (the schema, no data) to import your own into")
+    init.add_argument("--db", required=True, help="database file to create")
+    init.set_defaults(run=_init)
     goals.add_commands(commands)
     auth.add_commands(commands)
     import_cli.add_parser(commands)

@@ -71,6 +71,13 @@ CHECKS: tuple[TrustCheck, ...] = (
                "mapping's default fills an empty date). Time in stage and velocity lean on these times "
                "(estimated_entries: how many such entries in all).",
                ("funnel_time_in_stage", "funnel_velocity", "funnel_conversion_trend"), 0.02, 0.10),
+    TrustCheck("trust_closed_before_created", "Deals closed before they were created",
+               "Share of the opportunities closed in the date range whose close day is before the day they were "
+               "created (a bulk load that reset the creation date, a back-dated close). The skipped-stage rule "
+               "then dates their opportunity entry at the close, so their sales cycle and time in stage read "
+               "zero days. Dimension filters do not apply.",
+               ("sales_cycle_days", "funnel_velocity", "funnel_time_in_stage"), 0.01, 0.05,
+               empty="no closed deals", uses_dimensions=False),
     TrustCheck("trust_duplicate_leads", "Duplicate leads",
                f"Share of the {_LEADS_SCOPE} with an e-mail address on record whose address (compared "
                "case-insensitively, by its hash) an earlier lead already has: the same person counted twice. "
@@ -135,6 +142,15 @@ def missing_timestamps(cur, f: Filters) -> pd.DataFrame:
     return _share_frame(affected, total, CHECK_BY_NAME["trust_missing_timestamps"], estimated_entries=int(entries))
 
 
+def closed_before_created(cur, f: Filters) -> pd.DataFrame:
+    window, params = f.window_sql("o.closed_at")
+    # Days, not moments: a close date carries no time, so a deal closed on the day it was created is fine.
+    affected, total = cur.execute(
+        "select count(*) filter (where o.closed_at::date < o.created_at::date), count(*) "
+        f"from opportunities as o where o.is_closed and {window}", params).fetchone()
+    return _share_frame(affected, total, CHECK_BY_NAME["trust_closed_before_created"])
+
+
 def duplicate_leads(cur, f: Filters) -> pd.DataFrame:
     where, params = _lead_scope(f)
     affected, total = cur.execute(
@@ -163,6 +179,7 @@ _FUNCTIONS = {
     "trust_orphan_opportunities": orphan_opportunities,
     "trust_skipped_stages": skipped_stages,
     "trust_missing_timestamps": missing_timestamps,
+    "trust_closed_before_created": closed_before_created,
     "trust_duplicate_leads": duplicate_leads,
     "trust_newest_load_age": newest_load_age,
 }

@@ -38,9 +38,7 @@ def uploader(page, label: str):
 
 def test_upload_preview_load_and_see_it_on_the_funnel(server, page, export):
     ARTIFACTS.mkdir(exist_ok=True)
-    page.goto(server)
-    page.get_by_text("holds no leads yet").wait_for()
-    page.get_by_role("link", name="Go to the Data page").click()
+    page.goto(server)  # an empty store opens on the Data page
     page.get_by_role("heading", name="Data", exact=True).wait_for()
     page.get_by_text("No leads yet, so there is nothing to check").wait_for()
 
@@ -61,7 +59,7 @@ def test_upload_preview_load_and_see_it_on_the_funnel(server, page, export):
     assert tile_value(page, "Leads without source or campaign") == "40.0%"
     page.screenshot(path=str(ARTIFACTS / "data_loaded.png"), full_page=True)
 
-    page.goto(f"{server}/?start=2026-01-01&end=2026-02-28")
+    page.goto(f"{server}/?start=2026-01-01&end=2026-02-28")  # a new session on a store with leads: the Funnel
     page.get_by_role("heading", name="Funnel").wait_for()
     page.locator(".js-plotly-plot").first.wait_for()
     assert tile_value(page, "Lead") == "5"

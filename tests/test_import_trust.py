@@ -54,6 +54,25 @@ def test_opportunities_without_a_lead(cur):
     assert (feb["affected"], feb["total"]) == (1, 1)
 
 
+def test_deals_closed_before_they_were_created(tmp_path):
+    # D1 closes on 10 Jan, five days before it was created; D3 closes on the day it was created, hours before
+    # its creation time (a close date has no time): not counted.
+    deals = ("id,lead,amount,created,closed,stage\nD1,L1,1000,2026-01-15,2026-01-10,Won\n"
+             "D2,,500,2026-02-10,,Open\nD3,L3,200,2026-01-20 15:00,2026-01-20,Lost\n")
+    con = new_store(tmp_path / "closed.duckdb")
+    try:
+        import_mini(con, deals=deals)
+        cursor = con.cursor()
+        # Closed Jan-Feb: D1 and D3 (D2 is open) -> 1 of 2.
+        found = check(cursor, "trust_closed_before_created")
+        assert (found["affected"], found["total"], found["status"]) == (1, 2, "alert")
+        # From 15 Jan: D3 alone -> 0 of 1.
+        later = check(cursor, "trust_closed_before_created", Filters(date(2026, 1, 15), date(2026, 2, 28)))
+        assert (later["affected"], later["total"], later["status"]) == (0, 1, "ok")
+    finally:
+        con.close()
+
+
 def test_checks_that_ignore_dimension_filters_say_so(cur):
     # The badge caches these on the date range alone (TrustCheck.scope): their numbers must not move with a
     # dimension filter, and every other check's must be free to.

@@ -370,3 +370,20 @@ def test_marts_built_by_older_sql_are_rebuilt_on_open(tmp_path, monkeypatch):
     con = store_db.connect(path)
     assert store_marts.marts_current(con)
     con.close()
+
+
+def test_init_creates_an_empty_store_once(tmp_path, capsys):
+    from data.__main__ import main
+
+    path = tmp_path / "mine.duckdb"
+    assert main(["init", "--db", str(path)]) == 0
+    assert f"TANDEM_DB={path}" in capsys.readouterr().out
+    con = duckdb.connect(str(path))
+    try:
+        assert recorded(con) == [version for version, _, _ in schema.available()]
+        assert con.execute("select count(*) from leads").fetchone() == (0,)
+        assert con.execute("select count(*) from mart_lead_funnel").fetchone() == (0,)
+    finally:
+        con.close()
+    assert main(["init", "--db", str(path)]) == 1
+    assert "already exists" in capsys.readouterr().err

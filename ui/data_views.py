@@ -15,6 +15,7 @@ from data.importers.spec import EXAMPLES_DIR, parse_spec, preset
 from data.importers.write import load, preview_counts
 from metrics.filters import Filters
 from ui import auth, store
+from ui import format as fmt
 
 SOURCES = {"Salesforce": "salesforce", "HubSpot": "hubspot", "Mapping file": None}
 _PLAN_KEY = "data_plan"
@@ -27,6 +28,21 @@ def _cursor():
 def uploaded_files(uploads) -> list[SourceFile]:
     """Streamlit uploads as SourceFiles, ZIP archives opened."""
     return expand_archives(SourceFile(u.name, u.getvalue()) for u in uploads or [])
+
+
+def uploader_key(source: str) -> str:
+    """The file uploader's widget key for one source ('data_files_mapping_file' for 'Mapping file')."""
+    return "data_files_" + source.lower().replace(" ", "_")
+
+
+def problems_summary(plan: ImportPlan) -> str:
+    """'3 problems in 2 rows', '1 problem with a whole file', or both."""
+    in_files = int(plan.problems["row"].isna().sum())
+    parts = [fmt.plural(len(plan.problems) - in_files, "problem") + f" in {fmt.plural(plan.bad_rows, 'row')}"] \
+        if plan.bad_rows else []
+    if in_files:
+        parts.append(fmt.plural(in_files, "problem") + " with a whole file")
+    return " and ".join(parts)
 
 
 def spec_for(source: str, mapping_text: str | None, mapping_name: str, encoding: str) -> ImportSpec:
@@ -121,10 +137,10 @@ def audit_actions() -> list[str]:
         cur.close()
 
 
-def quarantine() -> pd.DataFrame:
+def quarantine(load_id: int) -> pd.DataFrame:
     cur = _cursor()
     try:
-        return history.quarantine(cur)
+        return history.quarantine(cur, load_id)
     finally:
         cur.close()
 
@@ -139,17 +155,26 @@ def whole_store() -> Filters | None:
 
 
 def for_display(frame: pd.DataFrame) -> pd.DataFrame:
-    """Empty cells shown empty (not 'None'), times to the second, for st.dataframe."""
+    """Empty cells shown empty (not 'None'), times to the second, amounts to the cent, for st.dataframe."""
     out = frame.copy()
     for column in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[column]):
             values = out[column].dropna()
             days_only = bool((values == values.dt.normalize()).all())
             out[column] = out[column].dt.strftime("%Y-%m-%d" if days_only else "%Y-%m-%d %H:%M:%S").fillna("")
+        elif pd.api.types.is_float_dtype(out[column]):
+            out[column] = _decimals(out[column])
         elif (not pd.api.types.is_numeric_dtype(out[column]) or pd.api.types.is_bool_dtype(out[column])
               or out[column].isna().any()):
             out[column] = out[column].astype("object").where(out[column].notna(), "").astype("str")
     return out
+
+
+def _decimals(values: pd.Series) -> pd.Series:
+    """Whole numbers without decimals ('1054', not '1054.0'), others to the cent ('1958.33'); empty as ''."""
+    present = values.dropna()
+    digits = 0 if (present == present.round()).all() else 2
+    return values.map(lambda v: "" if pd.isna(v) else f"{v:.{digits}f}")
 
 
 def example_mapping() -> str:

@@ -18,6 +18,7 @@ _DIMENSIONS = {
     "teams": ("f_team", "team", "Team"),
 }
 _DATES_KEY = "f_dates"
+_BOUNDS_KEY = "f_bounds"  # the data's first and last day when the date range was last set
 
 
 def sidebar(options: dict[str, dict[str, str]], bounds: tuple[date, date], principal: Principal) -> Filters:
@@ -26,12 +27,19 @@ def sidebar(options: dict[str, dict[str, str]], bounds: tuple[date, date], princ
     first, last = bounds
     if _DATES_KEY not in st.session_state:
         _seed_from_url(options, first, last)
+    elif st.session_state.get(_BOUNDS_KEY) != (first, last):
+        # A load moved the data's first or last day: open on the new data, not on the range picked before it.
+        st.session_state[_DATES_KEY] = default_window(first, last)
+    st.session_state[_BOUNDS_KEY] = (first, last)
     _drop_unoffered(options)
     with st.sidebar:
         st.subheader("Filters")
         picked = st.date_input("Date range", key=_DATES_KEY,
                                help="Inclusive. Period views count what entered a stage in the range; cohort "
                                     "views follow the leads created in it.")
+        st.button(f"All the data: {first:%d %b %Y} – {last:%d %b %Y}", key="f_all_dates", type="tertiary",
+                  on_click=_pick_whole_range, args=(first, last), icon=":material/date_range:",
+                  help="Set the date range to every day the data covers.")
         for field, (key, _param, label) in _DIMENSIONS.items():
             labels = options.get(field, {})
             st.multiselect(label, options=list(labels), key=key, placeholder="All",
@@ -75,6 +83,10 @@ def _seed_from_url(options: dict[str, dict[str, str]], first: date, last: date) 
     for field, (key, param, _label) in _DIMENSIONS.items():
         wanted = [v for v in params.get(param, "").split(",") if v]
         st.session_state[key] = [v for v in wanted if v in options.get(field, {})]
+
+
+def _pick_whole_range(first: date, last: date) -> None:
+    st.session_state[_DATES_KEY] = (first, last)
 
 
 def _parse_date(text: str | None) -> date | None:

@@ -15,6 +15,11 @@ def count(value) -> str:
     return "–" if _missing(value) else f"{int(value):,}"
 
 
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """'1 problem', '2 problems', '1,200 rows'."""
+    return f"{n:,} {one if n == 1 else many or one + 's'}"
+
+
 def percent(value, digits: int = 1) -> str:
     return "–" if _missing(value) else f"{value * 100:.{digits}f}%"
 

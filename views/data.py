@@ -41,8 +41,9 @@ def import_inputs():
                            file_name="maven_crm_pipeline.toml", key="data_example", icon=":material/download:")
         if mapping is not None:
             mapping_text, mapping_name = mapping.getvalue().decode("utf-8", errors="replace"), mapping.name
+    # One uploader per source: files added for one export do not stay attached when another is picked.
     uploads = st.file_uploader("Export files", type=["csv", "txt", "tsv", "parquet", "zip"],
-                               accept_multiple_files=True, key="data_files")
+                               accept_multiple_files=True, key=data_views.uploader_key(source))
     quarantine = st.toggle("Quarantine bad rows", key="data_quarantine",
                            help="Off: any problem loads nothing. On: the good rows load and the bad ones are kept, "
                                 "with their problems, in the quarantine below.")
@@ -54,11 +55,12 @@ def show_plan(plan, counts, earlier, mode: str) -> None:
     st.dataframe(data_views.for_display(plan.summary), hide_index=True, width="stretch", key="data_summary_table",
                  column_config={"note": st.column_config.TextColumn(width="large")})
     if len(earlier):
+        again = (f" Its {fmt.plural(plan.bad_rows, 'bad row')} would be kept in quarantine again."
+                 if mode == "quarantine" and plan.bad_rows else "")
         st.info(f"These exact files were loaded before (load {earlier['load_id'].iloc[0]}); loading them again "
-                "changes nothing.")
+                f"changes no record.{again}")
     if len(plan.problems):
-        where = " and in whole files" if plan.blocked else ""
-        st.warning(f"{len(plan.problems):,} problems in {plan.bad_rows:,} rows{where}. "
+        st.warning(f"{data_views.problems_summary(plan)}. "
                    + ("A file that cannot be read loads nothing." if plan.blocked else
                       "Quarantine keeps these rows out and loads the rest." if mode == "quarantine" else
                       "Nothing loads until they are fixed, or turn on 'Quarantine bad rows'."),
@@ -106,8 +108,11 @@ def import_section() -> None:
         except ImportRejected as exc:
             st.error(str(exc))
             return
-        kept = f"; {result.quarantined_rows:,} bad rows kept in quarantine" if result.quarantined_rows else ""
+        kept = f"; {fmt.plural(result.quarantined_rows, 'bad row')} kept in quarantine" \
+            if result.quarantined_rows else ""
         st.session_state["data_loaded"] = f"Loaded as load {result.load_id} in {result.seconds:.1f} s{kept}."
+        # Below, the load log and the quarantine open on what this load did.
+        st.session_state["data_load_id"] = st.session_state["data_quarantine_load"] = result.load_id
         st.rerun()
 
 
@@ -134,14 +139,23 @@ def quarantine_section() -> None:
     if not auth.current().can("data.import"):
         st.caption("Rows kept out of the store are shown to admins, who fix and reload them.")
         return
-    rows = data_views.quarantine()
-    if rows.empty:
+    loads = data_views.loads()
+    kept_out = loads[loads["quarantined_rows"] > 0]
+    if kept_out.empty:
         st.caption("No rows kept out of the store.")
         return
-    st.caption(f"{fmt.count(len(rows))} problems of rows loads kept out of the store, with the whole source row. "
-               "Fix them in the source and load the export again: the fixed rows then load like new ones.")
+    rows_of = dict(zip(kept_out["load_id"], kept_out["quarantined_rows"]))
+    if st.session_state.get("data_quarantine_load") not in rows_of:
+        st.session_state["data_quarantine_load"] = kept_out["load_id"].iloc[0]  # the newest
+    load_id = st.selectbox("Rows kept out by", list(rows_of), key="data_quarantine_load",
+                           format_func=lambda i: f"Load {i} ({fmt.plural(int(rows_of[i]), 'row')})")
+    rows = data_views.quarantine(load_id)
+    st.caption(f"Load {load_id} kept {fmt.plural(int(rows_of[load_id]), 'row')} out of the store "
+               f"({fmt.plural(len(rows), 'problem')}), each with the whole source row. Fix them in the source and "
+               "load the export again: the fixed rows then load like new ones, and this list stays as that "
+               "load's record.")
     st.dataframe(data_views.for_display(rows), hide_index=True, width="stretch", key="data_quarantine_table")
-    st.download_button("Download the quarantine (CSV)", safe_csv(rows), file_name="tandem_quarantine.csv",
+    st.download_button("Download the quarantine (CSV)", safe_csv(rows), file_name=f"tandem_quarantine_{load_id}.csv",
                        mime="text/csv", key="data_quarantine_download", icon=":material/download:")
 
 

@@ -11,8 +11,8 @@ def loads(cur, limit: int = 200) -> pd.DataFrame:
         "select l.load_id, l.loaded_at, l.loaded_by, l.source_system, coalesce(l.preset, l.source_system) as preset, "
         "coalesce(l.mode, 'strict') as mode, l.description, l.file_names, l.file_hash, l.row_count, "
         "coalesce(l.quarantined_rows, 0) as quarantined_rows, "
-        "coalesce(sum(t.inserted_count), 0) as inserted, coalesce(sum(t.updated_count), 0) as updated, "
-        "coalesce(sum(t.removed_count), 0) as removed "
+        "coalesce(sum(t.inserted_count), 0)::bigint as inserted, coalesce(sum(t.updated_count), 0)::bigint as updated, "
+        "coalesce(sum(t.removed_count), 0)::bigint as removed "
         "from data_loads as l left join data_load_tables as t using (load_id) "
         "group by all order by l.load_id desc limit ?", [limit]).df()
 
