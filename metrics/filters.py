@@ -118,3 +118,9 @@ def default_window(first: date, last: date) -> tuple[date, date]:
     whole months (only the newest is partial)."""
     index = last.year * 12 + last.month - 1 - (DEFAULT_MONTHS - 1)
     return max(first, date(index // 12, index % 12 + 1, 1)), last
+
+
+def default_as_of(last: date, today: date | None = None) -> date:
+    """The day a page reads "as of" first: today, or the data's last day when the data ends earlier (an export
+    from years ago would otherwise be read years after its last record, with nothing in the current period)."""
+    return min(today or date.today(), last)

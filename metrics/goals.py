@@ -33,7 +33,7 @@ import pandas as pd
 
 from data.stages import ALL_STAGES, MAIN_PATH, STAGE_LABELS, STAGE_OWNER
 from metrics import funnel  # noqa: F401  (keeps the registry's order: funnel metrics before the KPIs)
-from metrics.filters import Filters
+from metrics.filters import Filters, data_bounds
 from metrics.kpis import KPIS, KpiSpec
 from metrics.periods import PERIOD_TYPES, Period, parse_period
 from metrics.registry import REGISTRY, Metric, Param, metric
@@ -615,7 +615,9 @@ def goal_pacing(cur, f: Filters, period_type: str = "quarter", period: str = "cu
     label="Goal history",
     definition="One metric's goal (scope all) period by period, ending with the chosen period: target, actual to "
     "the as-of date, attainment and status as in Goal progress, so a missed period stands out. A period "
-    "without a goal has no target." + _AS_OF_NOTE,
+    "without a goal has no target. A period that ends on or before the store's first record has no actual "
+    "(has_data false, status no data when it has a target): nothing was loaded for it, which is not zero."
+    + _AS_OF_NOTE,
     grain="one row per period",
     owner="shared",
     format="table",
@@ -633,10 +635,12 @@ def goal_history(cur, f: Filters, period_type: str = "quarter", period: str = "c
     goals = load_goals(cur, f)
     mine = goals[(goals["metric_name"] == metric_name) & (goals["scope_type"] == "all")]
     every = [last.shift(-k) for k in range(periods - 1, -1, -1)]
+    covered = _periods_with_data(cur, every)
     actuals = _period_actuals(cur, known, every, as_of, f)
     targets = goal_targets(goals)
     rows = []
     for each, actual in zip(every, actuals):
+        actual = actual if each in covered else math.nan
         goal = goals_in(mine, each)
         target = float(goal["target"].iloc[0]) if len(goal) else math.nan
         plan = month_plan(targets, next(goal.itertuples(index=False)), each) if len(goal) else None
@@ -645,8 +649,16 @@ def goal_history(cur, f: Filters, period_type: str = "quarter", period: str = "c
                             share=expected_share(each, as_of, plan))
         rows.append({"period_label": each.label, "period_title": each.title, "period_start": each.start,
                      "metric_name": metric_name, "label": known.label, "format": known.format, "target": target,
-                     "actual": actual, "is_complete": each.end <= as_of + timedelta(days=1), **numbers})
+                     "actual": actual, "is_complete": each.end <= as_of + timedelta(days=1),
+                     "has_data": each in covered, **numbers})
     return pd.DataFrame(rows)
+
+
+def _periods_with_data(cur, periods: list[Period]) -> set[Period]:
+    """The periods ending after the store's first record (unscoped: a reader's own rows may start later, but
+    data was loaded for those days)."""
+    bounds = data_bounds(cur)
+    return {p for p in periods if bounds is not None and p.end > bounds[0]}
 
 
 def _period_actuals(cur, known: Metric, periods: list[Period], as_of: date, reader: Filters) -> list[float]:

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from metrics.filters import Filters, default_window
+from metrics.filters import Filters, default_as_of, default_window
 
 
 def test_previous_period_has_the_same_length_and_ends_the_day_before():
@@ -19,6 +19,13 @@ def test_default_window_is_six_calendar_months():
     # Across a year boundary, and never before the data starts.
     assert default_window(date(2020, 1, 1), date(2026, 3, 31)) == (date(2025, 10, 1), date(2026, 3, 31))
     assert default_window(date(2026, 9, 15), date(2026, 11, 26)) == (date(2026, 9, 15), date(2026, 11, 26))
+
+
+def test_default_as_of_follows_data_that_ends_before_today():
+    # An export whose last record is 13 Oct 2018, read on 27 Nov 2026: as of its last day, not eight years on.
+    assert default_as_of(date(2018, 10, 13), today=date(2026, 11, 27)) == date(2018, 10, 13)
+    # Data running past today (a deal dated ahead) never moves the reading into the future.
+    assert default_as_of(date(2026, 12, 31), today=date(2026, 11, 27)) == date(2026, 11, 27)
 
 
 def test_dimension_values_are_sorted_so_equal_filters_hash_equal():

@@ -60,21 +60,45 @@ def numbers(at: AppTest):
     return at.dataframe[0].value.set_index("Goal")
 
 
-def test_the_current_quarter_and_the_missed_one(monkeypatch, app_db):
+def test_the_as_of_day_follows_the_data(monkeypatch, app_db):
     at = goals_page(monkeypatch, app_db, period=None)
     assert at.title[0].value == "Goals"
-    current = at.selectbox(key="goals_period_quarter").value
-    assert current == f"{date.today().year}-Q{(date.today().month - 1) // 3 + 1}"
+    # The fixture's last record is L6's MQL on 21 Mar 2026, months before today: the page reads as of that day, so
+    # it opens on Q1 2026, 80 of its 90 days in (31 + 28 + 21), not on an empty quarter of today's.
+    assert at.date_input(key="goals_as_of").value == date(2026, 3, 21)
+    assert at.selectbox(key="goals_period_quarter").value == "2026-Q1"
+    assert any("is 80 of 90 days in, read at the end of 21 Mar 2026" in c.value for c in at.caption)
+    # Q1 still runs, so the latest missed quarter is Q4 2025: nothing won against its 5,000. Q1 2025's 3,000 goal is
+    # older than the data (first record 15 Dec 2025): no data, not missed.
+    assert "Q4 2025 closed at 0% of its won revenue target" in at.error[0].value
+    assert "$0 of $5.0k" in at.error[0].value
+    assert any("sidebar's date range and filters do not apply" in c.value for c in at.caption)
+
+
+def test_a_later_as_of_day_and_the_missed_quarter(monkeypatch, app_db):
+    at = goals_page(monkeypatch, app_db, period="2026-Q3", as_of=date(2026, 7, 1))
     assert any("No goals are set" in i.value for i in at.info)
     # The won revenue history: Q1 2026 closed at 14,000 of 28,000 (see the fixture), the latest missed quarter.
     assert "Q1 2026 closed at 50% of its won revenue target" in at.error[0].value
     assert "$14.0k of $28.0k" in at.error[0].value
-    assert any("sidebar's date range and filters do not apply" in c.value for c in at.caption)
+
+
+def test_the_reverse_funnel_plans_from_the_data_by_default(monkeypatch, app_db):
+    at = goals_page(monkeypatch, app_db, period=None)
+    at.segmented_control(key="goals_view").set_value("Reverse funnel").run()
+    assert not any("no won deal" in i.value for i in at.info)
+    # As of 21 Mar, the 180 trailing days hold every record: 10 leads, 9 MQLs, 6 SALs, 5 SQLs, 4 opps, 2 won at
+    # 7,000 each. For Q1's 28,000: 4 won, 8 opps, 10 SQLs, 12 SALs, 18 MQLs, 20 leads. Q1 to 21 Mar delivered
+    # 9, 9, 6, 5, 4, 2 in 80 of 90 days: leads project to 10.125 of 20 (51%), every later stage to 56%.
+    plan = at.dataframe[1].value.set_index("Stage")
+    assert plan["Required (rounded up)"].tolist() == ["20", "18", "12", "10", "8", "4"]
+    assert plan["So far"].tolist() == ["9", "9", "6", "5", "4", "2"]
+    assert any("Bottleneck: Lead" in w.value and "51% of the 20" in w.value for w in at.warning)
 
 
 def test_q1_tiles_and_numbers(monkeypatch, app_db):
-    at = goals_page(monkeypatch, app_db)
-    # Q1 read today (long finished). Won 14,000; 9 leads (3 Enterprise); 9 MQLs; win rate 2/3; cycle 36.5 d.
+    at = goals_page(monkeypatch, app_db, as_of=date(2026, 3, 31))
+    # Q1 read at its end. Won 14,000; 9 leads (3 Enterprise); 9 MQLs; win rate 2/3; cycle 36.5 d.
     assert tiles(at) == {"Won revenue": "$14.0k", "Leads": "9", "Leads · Segment: Enterprise": "3", "MQLs": "9",
                          "Win rate": "66.7%", "Sales cycle": "36.5 d"}
     table = numbers(at)

@@ -64,11 +64,16 @@ def test_pacing_chart(frames):
 def test_history_chart_marks_the_missed_periods(frames):
     fig = charts.history_chart(frames["history"])
     assert fig.layout.yaxis.title.text == "Won revenue ($)"
-    # Q1 2025, Q4 2025 and Q1 2026 missed their goals: outlined in red; the periods without one are not.
+    # Q4 2025 and Q1 2026 missed their goals: outlined in red; the periods without one are not. Q1-Q3 2025 end
+    # before the store's first record (Dec 15 2025): no bar, marked "no data", Q1 2025's 3,000 goal not "missed".
     outlines = dict(zip(fig.data[0].x, fig.data[0].marker.line.color))
     assert outlines["Q1 2026"] == charts.STATUS_COLOURS["off track"] == outlines["Q4 2025"]
-    assert outlines["Q2 2025"] == SHARED
-    assert [a.text for a in fig.layout.annotations] == ["0% ✕", "0% ✕", "50% ✕"]
+    assert outlines["Q2 2025"] == SHARED == outlines["Q1 2025"]
+    bars = dict(zip(fig.data[0].x, fig.data[0].y))
+    assert all(bars[q] != bars[q] for q in ("Q1 2025", "Q2 2025", "Q3 2025")) and bars["Q4 2025"] == 0
+    assert [(a.x, a.text) for a in fig.layout.annotations] == [
+        ("Q1 2025", "no data"), ("Q2 2025", "no data"), ("Q3 2025", "no data"), ("Q4 2025", "0% ✕"),
+        ("Q1 2026", "50% ✕")]
 
 
 def test_sources_chart_never_adds_influence(frames):

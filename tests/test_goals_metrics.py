@@ -286,9 +286,13 @@ def test_pacing_line(goals_cur):
 def test_history(goals_cur):
     history = get("goal_history")(goals_cur, at(date(2026, 3, 31)), period="2026-Q1", periods=5)
     assert history["period_label"].tolist() == ["2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4", "2026-Q1"]
-    # Goals in 2025-Q1 (3,000) and 2025-Q4 (5,000), nothing won in either; none for Q2 and Q3 2025.
+    # Goals in 2025-Q1 (3,000) and 2025-Q4 (5,000), none for Q2 and Q3 2025. The store's first record is L7's
+    # lead on Dec 15 2025: Q1-Q3 2025 end before it, so they have no data (no actual, not $0); Q4 2025 has data
+    # and won nothing (0 of 5,000, missed).
     assert history["target"].tolist()[0] == 3000 and nan(history["target"].iloc[1])
-    assert history["status"].tolist() == ["off track", "no target", "no target", "off track", "off track"]
+    assert history["has_data"].tolist() == [False, False, False, True, True]
+    assert history["actual"].iloc[:3].isna().all() and history["actual"].iloc[3:].tolist() == [0, 14000]
+    assert history["status"].tolist() == ["no data", "no target", "no target", "off track", "off track"]
     assert history["attainment"].iloc[-1] == pytest.approx(0.5)
     assert history["is_complete"].all()
     # Read on Mar 15, the running quarter counts to that day (L1's 10,000) and is not complete.

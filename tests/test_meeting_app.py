@@ -17,7 +17,9 @@ from streamlit.testing.v1 import AppTest
 
 from data import db, marts, meetings
 from meeting_fixture import FEB, MAYA, at, build_meeting_fixture
+from metrics.filters import Filters
 from metrics.meeting import BOARD_KEYS, board
+from ui import meeting_views
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 FEBRUARY = {"start": "2026-02-01", "end": "2026-02-28"}
@@ -70,8 +72,6 @@ def actions_table(app: AppTest):
 
 def freeze_two(db_path) -> tuple[int, int]:
     """February frozen on 2 Mar, then March frozen on 1 Apr (numbers in test_meeting_writes.py)."""
-    from metrics.filters import Filters
-
     march = Filters(date(2026, 3, 1), date(2026, 3, 31), as_of=date(2026, 4, 1))
     con = db.connect(db_path)
     try:
@@ -99,6 +99,22 @@ def test_the_live_review_of_february(monkeypatch, app_db):
     # A calendar period instead of the sidebar's range: the last complete month before today.
     app.selectbox(key="meeting_period").set_value("month").run()
     assert not app.exception
+
+
+def test_the_default_title_names_both_years_of_the_range(monkeypatch, app_db):
+    # The sidebar's range runs from December 2025 into 2026: the title keeps the start's year.
+    app = start(monkeypatch, app_db, query={"start": "2025-12-01", "end": "2026-02-28"})
+    today = date.today()
+    assert app.text_input(key="meeting_title").value == \
+        f"Joint review {today.day} {today:%b %Y} (1 Dec 2025 – 28 Feb 2026)"
+
+
+def test_default_title_reads_the_day_taken_then_the_period():
+    taken = date(2026, 11, 27)
+    assert meeting_views.default_title(Filters(date(2016, 10, 1), date(2018, 10, 31)), taken) == \
+        "Joint review 27 Nov 2026 (1 Oct 2016 – 31 Oct 2018)"
+    # Within one year the start's year goes without saying.
+    assert meeting_views.default_title(FEB, taken) == "Joint review 27 Nov 2026 (1 Feb – 28 Feb 2026)"
 
 
 def test_freeze_then_record_and_carry(monkeypatch, app_db):

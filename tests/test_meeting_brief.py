@@ -87,6 +87,35 @@ def test_the_brief_splits_the_biggest_mover(meeting):
     assert brief.biggest_mover(still) == "won_revenue"
 
 
+def section(page: str, title: str) -> str:
+    return re.search(rf"<section><h2>{title}</h2>(.*?)</section>", page, re.S).group(1)
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """Charts stand in as a few bytes: these tests read what the brief says around them."""
+    monkeypatch.setattr(brief, "figure_png", lambda fig, width=1000: b"png")
+
+
+def test_who_moved_it_shows_one_kpi_in_its_chart_and_table(meeting, drawn):
+    frames, actions, notes = meeting
+    # SALs moved most (-67%). By campaign, February against Jan 4-31: Spring webinar 0 against 3 (L1, L2, L7),
+    # Brand search 1 (L4) against 0.
+    table = brief.brief_tables(frames, actions, notes)["who_moved_it"]
+    assert table[["KPI", "Campaign", "Now", "Before", "Change"]].values.tolist() == [
+        ["SALs", "Spring webinar", "0", "3", "−3"], ["SALs", "Brand search", "1", "0", "+1"]]
+    who = section(brief.brief_html(INFO, frames, actions, notes), "Who moved it")
+    assert 'alt="SALs: change by campaign"' in who
+    assert re.findall(r"<tr><td>(\w+)</td>", who) == ["SALs", "SALs"]
+
+
+def test_without_feedback_the_themes_are_a_sentence(meeting, drawn):
+    frames, actions, notes = meeting
+    quiet = {**frames, "themes": frames["themes"].iloc[:0], "themes_previous": frames["themes_previous"].iloc[:0]}
+    themes = section(brief.brief_html(INFO, quiet, actions, notes), "Top feedback themes")
+    assert themes == '<p class="note">Sales rejected no MQLs in this period.</p>'
+
+
 def test_without_a_browser_the_brief_still_has_its_tables(meeting, monkeypatch):
     frames, actions, notes = meeting
 

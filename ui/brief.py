@@ -29,6 +29,7 @@ from ui.theme import TEAM_COLOURS, TEAM_LABELS
 
 CHROMIUM = Path("/usr/bin/chromium")
 _COLUMN_PX = 560  # charts are drawn this wide and shown half a page wide (about 90 mm)
+MOVERS_SHOWN = 5  # campaigns in the brief's "Who moved it", chart and table alike
 _SERVER_LOCK = threading.Lock()
 _server_started = False
 
@@ -106,8 +107,12 @@ def kpi_table(deltas: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def contributor_table(frame: pd.DataFrame, dimension: str, top: int = 3) -> pd.DataFrame:
-    rows = top_contributors(frame, "", top)
+def who_moved_it(board: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The campaigns that moved the biggest mover most: the brief's chart and table both show these rows."""
+    return top_contributors(board["contributors_campaign"], biggest_mover(board["kpi_deltas"]), MOVERS_SHOWN)
+
+
+def contributor_table(rows: pd.DataFrame, dimension: str) -> pd.DataFrame:
     return pd.DataFrame({
         "KPI": rows["label"], DIMENSION_LABELS[dimension]: rows["dimension_value"],
         "Now": [value_text(v, u) for v, u in zip(rows["value"], rows["format"])],
@@ -198,10 +203,9 @@ def annotations_table(annotations: pd.DataFrame) -> pd.DataFrame:
 def brief_tables(board: dict[str, pd.DataFrame], actions: pd.DataFrame,
                  annotations: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Every table of the brief, by file name (without .csv)."""
-    tables = {"kpi_changes": kpi_table(board["kpi_deltas"])}
-    for dimension in DIMENSION_LABELS:
-        tables[f"top_contributors_by_{dimension}"] = contributor_table(board[f"contributors_{dimension}"], dimension)
-    tables.update({
+    return {
+        "kpi_changes": kpi_table(board["kpi_deltas"]),
+        "who_moved_it": contributor_table(who_moved_it(board), "campaign"),
         "goals": goals_table(board["goals"]),
         "funnel": funnel_table(board["funnel"], board["funnel_previous"]),
         "sla_ledger": sla_table(board["sla"], board["sla_previous"]),
@@ -209,8 +213,7 @@ def brief_tables(board: dict[str, pd.DataFrame], actions: pd.DataFrame,
         "campaigns": campaigns_table(board["campaigns"]),
         "decisions_and_actions": actions_table(actions),
         "annotations": annotations_table(annotations),
-    })
-    return tables
+    }
 
 
 def csv_tables(board: dict[str, pd.DataFrame], actions: pd.DataFrame,
@@ -306,29 +309,19 @@ def brief_html(info: BriefInfo, board: dict[str, pd.DataFrame], actions: pd.Data
     """The brief as one self-contained HTML page: the board's frames (metrics.meeting.board_requests), the
     meeting's decisions and actions (meeting_actions) and the period's annotations (chart_annotations)."""
     tables = brief_tables(board, actions, annotations)
-    headline = biggest_mover(board["kpi_deltas"])
-    movers = top_contributors(board["contributors_campaign"], headline, 5)
     kpis = tables["kpi_changes"].drop(columns=["Relative", "Source metric"])
     worse = board["kpi_deltas"]["is_better"].eq(False).fillna(False)
-    title = f"{KPI_BY_NAME[headline].shown_label}: change by campaign"
-    who = _image(_print(contributors_chart(movers, DIMENSION_LABELS["campaign"]), title), title, _COLUMN_PX) \
-        if not movers.empty else ""
-    themes = _image(_print(themes_chart(board["themes"], board["themes_previous"],
-                                        REGISTRY["rejection_reason_mix"].owner, top=5), "Rejected MQLs by reason"),
-                    "Sales' top rejection reasons", _COLUMN_PX)
     goals = board["goals"]
     period = f", {goals['period_label'].iloc[0]}" if len(goals) else ""
-    mql_movers = tables["top_contributors_by_campaign"]
-    mql_movers = mql_movers[mql_movers["KPI"] == "MQLs"].drop(columns=["Share of the KPI's change"])
     rows = [
         _grid(_section("What changed", _html_table(kpis, late=worse) + '<p class="note">Red: changed for the worse. '
                        "Definitions: each KPI's metric, named in kpi_changes.csv.</p>"),
-              _section("Who moved it", who + _html_table(mql_movers, empty="No campaign moved MQLs."))),
+              _section("Who moved it", _who_moved_it(board, tables["who_moved_it"]))),
         _grid(_section(f"Goals{period}", _html_table(tables["goals"].drop(columns=["Period", "Expected by now"]),
                                                      empty="No goals for the quarter.")),
               _section("Funnel", _html_table(tables["funnel"]))),
         _grid(_section("SLA ledger", _html_table(tables["sla_ledger"], empty="No SLA policy.")),
-              _section("Top feedback themes", themes)),
+              _section("Top feedback themes", _themes(board))),
         _grid(_section("Campaign ROI", _roi_line(board["roi"])
                        + _html_table(tables["campaigns"].drop(columns=["Channel", "MQLs"]).head(5))),
               _section("Annotations", _html_table(tables["annotations"], empty="No launches, definition changes "
@@ -340,6 +333,24 @@ def brief_html(info: BriefInfo, board: dict[str, pd.DataFrame], actions: pd.Data
               f"{html.escape(info.period)} · {html.escape(info.filters)}<br>{html.escape(info.provenance)}</p>")
     return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(info.title)}</title>"
             f"<style>{_CSS}</style></head><body>{header}{''.join(rows)}</body></html>")
+
+
+def _who_moved_it(board: dict[str, pd.DataFrame], table: pd.DataFrame) -> str:
+    """The biggest mover split by campaign: a chart and, under it, `table`, of the same rows."""
+    label = KPI_BY_NAME[biggest_mover(board["kpi_deltas"])].shown_label
+    if table.empty:
+        return f'<p class="note">No campaign moved {html.escape(label.lower())}.</p>'
+    title = f"{label}: change by campaign"
+    chart = contributors_chart(who_moved_it(board), DIMENSION_LABELS["campaign"])
+    shown = table.drop(columns=["Share of the KPI's change"])  # too wide for half a page; in the CSV
+    return _image(_print(chart, title), title, _COLUMN_PX) + _html_table(shown)
+
+
+def _themes(board: dict[str, pd.DataFrame]) -> str:
+    if board["themes"].empty:  # no rejection in the period: a sentence, not an empty chart
+        return '<p class="note">Sales rejected no MQLs in this period.</p>'
+    chart = themes_chart(board["themes"], board["themes_previous"], REGISTRY["rejection_reason_mix"].owner, top=5)
+    return _image(_print(chart, "Rejected MQLs by reason"), "Sales' top rejection reasons", _COLUMN_PX)
 
 
 def _grid(left: str, right: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import date
 
 import pandas as pd
 
@@ -48,3 +49,13 @@ def change(current, previous) -> str | None:
     if _missing(current) or _missing(previous) or previous == 0:
         return None
     return f"{(current - previous) / previous * 100:+.1f}%"
+
+
+def day(value: date) -> str:
+    return f"{value.day} {value:%b %Y}"
+
+
+def date_range(start: date, end: date) -> str:
+    """'1 Oct – 31 Oct 2018'; the start's year too when it differs: '1 Oct 2016 – 31 Oct 2018'."""
+    first = f"{start.day} {start:%b}" if start.year == end.year else day(start)
+    return f"{first} – {day(end)}"

@@ -142,7 +142,8 @@ def pacing_chart(pacing: pd.DataFrame, goal: pd.Series) -> go.Figure:
 
 def history_chart(history: pd.DataFrame) -> go.Figure:
     """A goal period by period: actual as a bar in the owner's colour, the target as a tick, attainment
-    and status above whichever is higher; a missed period outlined in red, the running one hollow."""
+    and status above whichever is higher; a missed period outlined in red, the running one hollow, one before
+    the data began marked "no data" (no bar: nothing was loaded for it, which is not zero)."""
     colour = TEAM_COLOURS["shared"]
     unit = history["format"].iloc[0]
     fig = go.Figure()
@@ -158,6 +159,10 @@ def history_chart(history: pd.DataFrame) -> go.Figure:
                              customdata=[value_text(t, unit) for t in history["target"]],
                              hovertemplate="%{x}: target %{customdata}<extra></extra>"))
     for row in history.itertuples(index=False):
+        if not row.has_data:
+            fig.add_annotation(x=row.period_title, y=0, yanchor="bottom", showarrow=False, text="no data",
+                               font={"color": colour, "size": 13})
+            continue
         if pd.isna(row.attainment):
             continue
         top = max(v for v in (row.actual, row.target) if not pd.isna(v))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -22,6 +22,7 @@ from data.snapshots import read_frames, snapshot_row
 from metrics.filters import Filters
 from metrics.meeting import board_requests
 from ui import auth, store
+from ui import format as fmt
 
 
 def live_board(f: Filters) -> dict[str, pd.DataFrame]:
@@ -82,4 +83,5 @@ def freeze(title: str, f: Filters, board: dict[str, pd.DataFrame]) -> tuple[int 
 
 
 def default_title(f: Filters, today: date | None = None) -> str:
-    return f"Joint review {(today or datetime.now().date()):%d %b %Y} ({f.start:%d %b} – {f.end:%d %b %Y})"
+    """'Joint review 27 Nov 2026 (1 Oct 2016 – 31 Oct 2018)': the day it is taken, then the period it reads."""
+    return f"Joint review {fmt.day(today or date.today())} ({fmt.date_range(f.start, f.end)})"

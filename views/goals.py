@@ -11,6 +11,7 @@ from data.goals import CSV_COLUMNS, Change, GoalError, GoalInput
 from data.stages import STAGE_LABELS
 from metrics import REGISTRY
 from metrics import goals as g
+from metrics.filters import default_as_of
 from metrics.periods import PERIOD_TYPES, Period, parse_period
 from metrics.registry import OWNERS
 from ui import auth, filters, goals_edit, meeting_views, store
@@ -57,8 +58,9 @@ def period_picker(goal_frame_for) -> tuple[Period, date, pd.DataFrame]:
     type_col, which_col, as_of_col = st.columns([2, 2, 2])
     period_type = type_col.segmented_control("Period", list(PERIOD_TYPES), default="quarter",
                                              key="goals_period_type", format_func=str.capitalize) or "quarter"
-    as_of = as_of_col.date_input("As of", value=date.today(), key="goals_as_of",
-                                 help="Read every goal as it stood at the end of this day (today by default).")
+    as_of = as_of_col.date_input("As of", value=default_as_of(store.bounds()[1]), key="goals_as_of",
+                                 help="Read every goal as it stood at the end of this day (by default today, or the "
+                                      "data's last day when the data ends before today).")
     goals = goal_frame_for(as_of)
     choices = g.period_choices(goals, period_type, as_of)
     current = parse_period(period_type, "current", as_of).label
