@@ -39,6 +39,7 @@ RESPONSE_STATUSES: tuple[str, ...] = ("acknowledged", "action_planned", "resolve
 STATUS_LABELS = {"open": "Open", "acknowledged": "Acknowledged", "action_planned": "Action planned",
                  "resolved": "Resolved"}
 RATINGS = (1, 2, 3, 4, 5)
+STANDARD_REASONS_BY = "tandem"  # who migration 010 records as adding the standard reason list
 MAX_ATTEMPTS = 10
 _ALLOWED_CONTROL = {"\n", "\r", "\t"}
 _T = TypeVar("_T")
