@@ -50,7 +50,10 @@ def points(now, before) -> str | None:
 
 
 def verdict(row: pd.Series, owed: str) -> None:
-    if row["is_met"]:
+    if pd.isna(row["actual"]):  # a rate over no MQL: the promise was neither kept nor broken
+        st.info(f"{row['name']}: not judged, no MQL {'fell due' if row['unit'] == 'minutes' else 'was worked'} "
+                "in the range.", icon=":material/info:")
+    elif row["is_met"]:
         st.success(f"{row['name']}: kept", icon=":material/check_circle:")
     else:
         st.error(f"{row['name']}: not kept, {fmt.count(row['shortfall'])} {owed}", icon=":material/cancel:")
