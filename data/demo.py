@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from data import db, marts, schema
+from data.feedback import STANDARD_REASONS_BY
 from data.stages import ALL_STAGES
 
 GIVEAWAY_CAMPAIGN = "Paid Social – Free Template Giveaway"
@@ -1295,16 +1296,25 @@ def _generate(n_leads: int, seed: int, today: dt.date) -> dict[str, pa.Table]:
 
 
 def _require_empty(con: duckdb.DuckDBPyConnection) -> None:
-    filled = [t for t in TABLES if con.execute(f"select exists (select 1 from {t})").fetchone()[0]]
+    filled = [t for t in TABLES if _holds_data(con, t)]
     if filled:
         raise DemoError(f"The database already holds data (in {', '.join(filled)}); the demo only builds "
                         f"into an empty one. Use a new file, or `python -m data demo --replace`.")
 
 
+def _holds_data(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    if table == "feedback_reasons":  # the standard list migration 010 seeds does not count: the demo replaces it
+        return con.execute("select exists (select 1 from feedback_reasons where added_by_rep_id is distinct from ?)",
+                           [STANDARD_REASONS_BY]).fetchone()[0]
+    return con.execute(f"select exists (select 1 from {table})").fetchone()[0]
+
+
 def _load(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]) -> dict[str, int]:
-    """Insert every table in one transaction: a failed build leaves the store as it was."""
+    """Insert every table in one transaction: a failed build leaves the store as it was. The demo's reasons
+    replace the standard list (the same codes, and one the demo's story retired)."""
     con.execute("begin transaction")
     try:
+        con.execute("delete from feedback_reasons where added_by_rep_id = ?", [STANDARD_REASONS_BY])
         for name in TABLES:
             columns = ", ".join(tables[name].column_names)
             con.register("demo_rows", tables[name])

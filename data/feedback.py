@@ -39,6 +39,7 @@ RESPONSE_STATUSES: tuple[str, ...] = ("acknowledged", "action_planned", "resolve
 STATUS_LABELS = {"open": "Open", "acknowledged": "Acknowledged", "action_planned": "Action planned",
                  "resolved": "Resolved"}
 RATINGS = (1, 2, 3, 4, 5)
+STANDARD_REASONS_BY = "tandem"  # who migration 010 records as adding the standard reason list
 MAX_ATTEMPTS = 10
 _ALLOWED_CONTROL = {"\n", "\r", "\t"}
 _T = TypeVar("_T")
@@ -330,6 +331,12 @@ def _reason_state(cur, code: str) -> bool:
 POLICY_FIELDS = ("threshold", "compliance_target", "business_hours_start", "business_hours_end", "business_days",
                  "description")
 _THRESHOLD_RANGE = {"minutes": (1, 7 * 24 * 60), "count": (0, 10_000_000), "ratio": (0.01, 1)}
+# The promises the ledger measures, one policy each (the ledger reads one per side and unit): the id a new one gets.
+PROMISE_IDS = {("sales", "minutes"): "sla-first-touch", ("marketing", "count"): "sla-mql-volume",
+               ("marketing", "ratio"): "sla-acceptance"}
+# What a new promise takes when not given: the columns' defaults (migrations 002 and 006).
+POLICY_DEFAULTS = {"compliance_target": 0.9, "business_hours_start": 9, "business_hours_end": 17,
+                   "business_days": "1,2,3,4,5"}
 
 
 def parse_business_days(text: str) -> tuple[int, ...]:
@@ -369,6 +376,40 @@ def update_sla_policy(cur, principal: Principal, policy_id: str, changes: dict, 
             audit.record(cur, principal, "sla.edit", "sla_policy", policy_id, {n: old[n] for n in changed},
                          {n: new[n] for n in changed})
         return len(changed)
+
+    return _in_transaction(cur, work)
+
+
+def add_sla_policy(cur, principal: Principal, side: str, unit: str, name: str, values: dict,
+                   at: datetime | None = None) -> str:
+    """Add a promise of a kind the policy does not hold yet (see PROMISE_IDS), effective from `at`'s day.
+
+    `values` holds POLICY_FIELDS (threshold and description required, the rest default to POLICY_DEFAULTS). Every
+    field is listed in sla_policy_changes with no old value, and the row is audited; return the policy id.
+    """
+    authorize(principal, "sla.edit")
+    if (side, unit) not in PROMISE_IDS:
+        kinds = ", ".join(f"{s}/{u}" for s, u in PROMISE_IDS)
+        raise FeedbackError(f"A promise is one of {kinds} (side/unit); got {side!r}/{unit!r}.")
+    unknown = set(values) - set(POLICY_FIELDS)
+    if unknown:
+        raise FeedbackError(f"Unknown policy field {sorted(unknown)[0]!r}; a promise takes {', '.join(POLICY_FIELDS)}.")
+    policy_id, at = PROMISE_IDS[side, unit], _now(at)
+    row = {"side": side, "name": _check_text(name, "name", LABEL_LIMIT), "unit": unit,
+           **_valid_policy(unit, {"threshold": None, "description": None, **POLICY_DEFAULTS, **values})}
+
+    def work() -> str:
+        held = cur.execute("select name from sla_policy where (side = ? and unit = ?) or policy_id = ?",
+                           [side, unit, policy_id]).fetchone()
+        if held is not None:
+            raise FeedbackError(f"The SLA policy already holds this promise ({held[0]}); edit it instead.")
+        cur.execute(f"insert into sla_policy (policy_id, effective_from, {', '.join(row)}) "
+                    f"values (?, ?{', ?' * len(row)})", [policy_id, at.date(), *row.values()])
+        for field, value in row.items():
+            cur.execute("insert into sla_policy_changes values (?, ?, ?, ?, ?, ?, ?)",
+                        [_new_id("chg"), policy_id, at, principal.actor, field, None, _text(value)])
+        audit.record(cur, principal, "sla.add", "sla_policy", policy_id, None, {**row, "effective_from": at.date()})
+        return policy_id
 
     return _in_transaction(cur, work)
 

@@ -141,6 +141,7 @@ def build_attribution_fixture(path) -> None:
     con.executemany("insert into acquisition_costs (cost_month, side, category, amount) values (?, ?, ?, ?)", COSTS)
     con.executemany("insert into web_traffic (traffic_date, channel, sessions, visitors, engaged_sessions) "
                     "values (?, ?, ?, ?, ?)", TRAFFIC)
+    con.execute("delete from feedback_reasons")  # this fixture's own list, not the standard one (migration 010)
     con.execute("insert into feedback_reasons (reason_code, label) values ('wrong_persona', 'Wrong persona'), "
                 "('no_budget', 'No budget')")
     con.executemany("insert into sales_feedback (feedback_id, created_at, author_rep_id, lead_id, campaign_id, "

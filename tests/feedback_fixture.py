@@ -134,6 +134,7 @@ def build_feedback_fixture(path) -> None:
                     [(lead, stage, ts(at)) for lead, stage, at in EVENTS])
     con.executemany("insert into sales_activities values (?, ?, ?, ?, ?, ?)",
                     [(i, lead, rep, kind, auto, ts(at)) for i, (lead, rep, kind, auto, at) in enumerate(ACTIVITIES, 1)])
+    con.execute("delete from feedback_reasons")  # this fixture's own list, not the standard one (migration 010)
     con.executemany("insert into feedback_reasons (reason_code, label, is_active) values (?, ?, ?)", REASONS)
     con.executemany("insert into sales_feedback values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [(*row[:1], ts(row[1]), *row[2:12], ts(row[12]) if row[12] else None) for row in FEEDBACK])

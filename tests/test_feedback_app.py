@@ -80,6 +80,16 @@ def test_a_rejection_without_a_reason_is_refused(monkeypatch, app_db):
     assert rows(app_db, "select count(*) from sales_feedback") == before
 
 
+def test_with_every_reason_retired_sales_is_told_why_it_cannot_reject(monkeypatch, app_db):
+    con = db.connect(app_db)
+    con.execute("update feedback_reasons set is_active = false")
+    con.close()
+    at = start(monkeypatch, app_db, "sdr2")
+    assert at.selectbox(key="feedback_reason_0").options == []
+    assert [w.value for w in at.warning] == [
+        "The rejection reason list has no active reason, so no lead can be rejected yet (a rejection needs one). "
+        "Ask an admin to add or reinstate one under *Reasons*. Accepting and recycling work without one."]
+
 def test_a_rejection_lands_everywhere_and_its_note_stays_text(monkeypatch, app_db):
     at = start(monkeypatch, app_db, "sdr2")
     at.selectbox(key="feedback_lead_0").set_value("M5")

@@ -222,6 +222,49 @@ def test_policy_edits_are_permitted_to_managers_audited_and_change_the_numbers(c
     assert feedback.update_sla_policy(cur, as_rep("mktmgr"), "sla-first-touch", {"threshold": 20}) == 0  # nothing new
 
 
+def test_a_promise_is_added_once_per_kind_validated_and_audited(cur):
+    acceptance = {"threshold": 0.6, "description": "Sales accepts at least 60% of the MQLs it works."}
+    with pytest.raises(PermissionDenied, match=r"Sam Sdr \(sales\) may not edit the SLA policy"):
+        feedback.add_sla_policy(cur, as_rep("sdr1"), "marketing", "ratio", "MQL acceptance rate", acceptance)
+    with pytest.raises(FeedbackError, match=r"already holds this promise \(MQL acceptance rate\); edit it instead"):
+        feedback.add_sla_policy(cur, as_rep("mgr1"), "marketing", "ratio", "Acceptance", acceptance)
+    cur.execute("delete from sla_policy where policy_id = 'sla-acceptance'")
+    for side, unit, name, values, message in [
+        ("sales", "count", "Calls", acceptance, "A promise is one of sales/minutes, marketing/count, marketing/ratio"),
+        ("marketing", "ratio", " ", acceptance, "name is required"),
+        ("marketing", "ratio", "Acceptance", {"threshold": 0.6}, "description is required; got None"),
+        ("marketing", "ratio", "Acceptance", {**acceptance, "threshold": 1.5},
+         r"threshold \(ratio\) must be a number from 0.01 to 1; got 1.5"),
+        ("marketing", "ratio", "Acceptance", {**acceptance, "colour": "red"}, "Unknown policy field 'colour'"),
+    ]:
+        with pytest.raises(FeedbackError, match=message):
+            feedback.add_sla_policy(cur, as_rep("mgr1"), side, unit, name, values)
+    assert cur.execute("select count(*) from sla_policy_changes").fetchone() == (0,)
+
+    assert feedback.add_sla_policy(cur, as_rep("mgr1"), "marketing", "ratio", "MQL acceptance rate", acceptance,
+                                   at=AT) == "sla-acceptance"
+    # Business hours and the compliance target take the columns' defaults; the promise starts on AT's day.
+    assert cur.execute("select side, name, unit, threshold, compliance_target, business_hours_start, "
+                       "business_hours_end, business_days, description, effective_from from sla_policy "
+                       "where policy_id = 'sla-acceptance'").fetchone() == (
+        "marketing", "MQL acceptance rate", "ratio", 0.6, 0.9, 9, 17, "1,2,3,4,5", acceptance["description"],
+        date(2026, 3, 12))
+    changes = feedback.policy_changes(cur)
+    assert dict(zip(changes["field"], changes["new_value"])) == {
+        "side": "marketing", "name": "MQL acceptance rate", "unit": "ratio", "threshold": "0.6",
+        "compliance_target": "0.9", "business_hours_start": "9", "business_hours_end": "17",
+        "business_days": "1,2,3,4,5", "description": acceptance["description"]}
+    assert changes["old_value"].isna().all() and set(changes["changed_by"]) == {"Max Manager"}
+    assert set(changes["changed_at"]) == {AT}
+    assert cur.execute("select actor, actor_role, action, entity, entity_id, before_json, "
+                       "after_json::json->>'threshold', after_json::json->>'effective_from' from audit_log "
+                       "where action = 'sla.add'").fetchall() == [
+        ("mgr1", "admin", "sla.add", "sla_policy", "sla-acceptance", None, "0.6", "2026-03-12")]
+    # March: 1 of the 5 MQLs worked was accepted (see test_sla_metrics.py); 60% of 5 = 3 needed, 2 short.
+    row = get("sla_ledger")(cur, MARCH).set_index("policy_id").loc["sla-acceptance"]
+    assert (row["target"], row["actual"], row["is_met"], row["shortfall"]) == (0.6, 0.2, False, 2)
+
+
 # --- concurrency --------------------------------------------------------------------------------
 
 THREADS, ENTRIES = 8, 50

@@ -98,3 +98,7 @@ def test_no_data_in_range_still_shows_the_promises(monkeypatch, app_db):
     at = start(monkeypatch, app_db, query={"start": "2026-07-01", "end": "2026-07-31"})
     assert tiles(at)["MQLs delivered"] == "0 of 10"
     assert tiles(at)["Within 15 min"] == "–"
+    # No MQL fell due or was worked: the rates are not judged; the volume is 10 short.
+    assert [i.value for i in at.info][:2] == ["First touch on MQLs: not judged, no MQL fell due in the range.",
+                                              "MQL acceptance rate: not judged, no MQL was worked in the range."]
+    assert [e.value for e in at.error] == ["MQLs delivered per month: not kept, 10 MQLs short"]

@@ -142,6 +142,37 @@ def test_version_8_records_lose_their_index_and_keep_rows_columns_and_rules(tmp_
         con.close()
 
 
+STANDARD_REASONS = ["bad_contact_data", "competitor", "duplicate", "no_budget", "no_project", "not_icp_company_size",
+                    "student_or_job_seeker", "wrong_persona"]
+
+
+def test_a_fresh_store_starts_with_the_standard_reasons(tmp_path):
+    con = db.open_store(tmp_path / "fresh.duckdb")
+    try:
+        rows = con.execute("select reason_code, is_active, added_by_rep_id, added_at is not null "
+                           "from feedback_reasons order by 1").fetchall()
+        assert rows == [(code, True, "tandem", True) for code in STANDARD_REASONS]
+        assert con.execute("select label from feedback_reasons where reason_code = 'wrong_persona'").fetchone() == (
+            "Wrong persona (not a buyer)",)
+    finally:
+        con.close()
+
+
+def test_version_9_reasons_of_its_own_are_kept_and_nothing_is_added(tmp_path):
+    path = tmp_path / "v9.duckdb"
+    con = duckdb.connect(str(path))
+    schema.migrate(con, up_to=9)
+    con.execute("insert into feedback_reasons (reason_code, label, is_active) values ('too_small', 'Too small', false)")
+    con.close()
+    con = db.open_store(path)
+    try:
+        assert recorded(con)[-1] >= 10
+        assert con.execute("select reason_code, label, is_active, added_by_rep_id from feedback_reasons").fetchall() \
+            == [("too_small", "Too small", False, None)]
+    finally:
+        con.close()
+
+
 @pytest.fixture
 def migrations_with_broken_003(tmp_path, monkeypatch):
     folder = tmp_path / "migrations"

@@ -83,6 +83,8 @@ def verdict_form(user: Principal) -> None:
     n = generation("feedback_verdict_form")
     with st.form("feedback_verdict_form", border=True):
         st.markdown("**A lead: accept, reject or recycle**")
+        if not reasons:
+            no_reasons_note(user)
         lead = st.selectbox("Lead", list(leads), index=None, key=f"feedback_lead_{n}", accept_new_options=True,
                             format_func=lambda lead_id: leads.get(lead_id, lead_id),
                             placeholder="An MQL awaiting a verdict (yours first), or type a lead id")
@@ -103,6 +105,14 @@ def verdict_form(user: Principal) -> None:
            rating=rating, note=note, form="feedback_verdict_form",
            done=f"{VERDICT_LABELS[verdict]}: lead {lead} recorded as {user.display_name}. Marketing sees it in its "
                 "inbox and the funnel counts it now.")
+
+
+def no_reasons_note(user: Principal) -> None:
+    """Why no lead can be rejected: the reason list, which a rejection needs, has no active reason."""
+    fix = ("Add or reinstate one under *Reasons*." if user.can("reasons.edit")
+           else "Ask an admin to add or reinstate one under *Reasons*.")
+    st.warning(f"The rejection reason list has no active reason, so no lead can be rejected yet (a rejection needs "
+               f"one). {fix} Accepting and recycling work without one.", icon=":material/warning:")
 
 
 def campaign_form(user: Principal) -> None:
@@ -310,13 +320,22 @@ def reasons_view(user: Principal) -> None:
         "Added": shown(reasons["added_at"], "{:%d %b %Y}"), "Added by": reasons["added_by"].fillna("–"),
         "Retired": shown(reasons["retired_at"], "{:%d %b %Y}"), "Retired by": reasons["retired_by"].fillna("–"),
     }), hide_index=True, width="stretch", key="feedback_reasons_table")
+    if (reasons["added_by"] == feedback.STANDARD_REASONS_BY).any():
+        st.caption(f"Reasons added by {feedback.STANDARD_REASONS_BY} are the standard list a new store starts with: "
+                   "retire those that do not fit your sales process and add your own.")
     if not user.can("reasons.edit"):
         st.caption(f"Admins maintain the list; you are signed in as {user.label}. A reason in "
                    "use is retired, never deleted, so older feedback keeps it.")
         return
     left, right = st.columns(2)
+    add_reason_form(user, left)
+    if not reasons.empty:
+        change_reason_form(user, reasons, right)
+
+
+def add_reason_form(user: Principal, column) -> None:
     n = generation("feedback_add_reason_form")
-    with left.form("feedback_add_reason_form", border=True):
+    with column.form("feedback_add_reason_form", border=True):
         st.markdown("**Add a reason**")
         code = st.text_input("Code", key=f"feedback_new_code_{n}", placeholder="e.g. no_decision_maker",
                              help="Lowercase letters, digits and underscores; it never changes.")
@@ -324,7 +343,10 @@ def reasons_view(user: Principal) -> None:
         if st.form_submit_button("Add reason", icon=":material/add:"):
             submit(feedback.add_reason, user, code, label, form="feedback_add_reason_form",
                    done=f"Reason {code} added.")
-    with right.form("feedback_change_reason_form", border=True):
+
+
+def change_reason_form(user: Principal, reasons: pd.DataFrame, column) -> None:
+    with column.form("feedback_change_reason_form", border=True):
         st.markdown("**Retire, reinstate or delete a reason**")
         labels = dict(zip(reasons["reason_code"], reasons["label"]))
         code = st.selectbox("Reason", list(labels), key="feedback_change_code", format_func=labels.get)

@@ -136,6 +136,7 @@ def sla_view(now: pd.DataFrame, before: pd.DataFrame) -> None:
     st.subheader("SLA ledger", help=define("sla_ledger"))
     if now.empty:
         st.info("No SLA policy is set: the SLA ledger page sets what each side promised.")
+        st.page_link("views/sla.py", label="Set the promises on the SLA ledger", icon=":material/handshake:")
         return
     st.dataframe(brief.sla_table(now, before), hide_index=True, width="stretch", key="meeting_sla_table",
                  column_config={"Actual": st.column_config.TextColumn(help=define("sla_ledger")),

@@ -23,6 +23,19 @@ DIMENSION_LABELS = {"team": "team", "rep": "owner", "channel": "channel", "campa
                     "segment": "segment", "region": "region"}
 WEEKDAYS = {1: "Mon", 2: "Tue", 3: "Wed", 4: "Thu", 5: "Fri", 6: "Sat", 7: "Sun"}
 _FLASH = "sla_flash"
+# A promise the ledger measures, by side and unit: how the form names it, and the name, threshold and example
+# description it suggests (the volume depends on the business, so it has no suggestion).
+PROMISES = {
+    ("sales", "minutes"): ("Sales: a first touch on every MQL within business minutes", "First touch on MQLs", 15.0,
+                           "An SDR calls or emails every MQL within 15 business minutes; automated emails do not "
+                           "count."),
+    ("marketing", "count"): ("Marketing: a number of MQLs delivered every month", "MQLs delivered per month", None,
+                             "Marketing delivers at least 400 MQLs every month."),
+    ("marketing", "ratio"): ("Marketing: a share of MQLs accepted by sales", "MQL acceptance rate", 0.5,
+                             "At least half of the MQLs marketing delivers are accepted by sales (SAL / MQL)."),
+}
+THRESHOLD_UNITS = {"minutes": ("business minutes", 5.0), "count": ("MQLs a month", 10.0),
+                   "ratio": ("share accepted, 0.5 = 50%", 0.05)}  # label, step
 
 
 def define(name: str) -> str:
@@ -37,7 +50,10 @@ def points(now, before) -> str | None:
 
 
 def verdict(row: pd.Series, owed: str) -> None:
-    if row["is_met"]:
+    if pd.isna(row["actual"]):  # a rate over no MQL: the promise was neither kept nor broken
+        st.info(f"{row['name']}: not judged, no MQL {'fell due' if row['unit'] == 'minutes' else 'was worked'} "
+                "in the range.", icon=":material/info:")
+    elif row["is_met"]:
         st.success(f"{row['name']}: kept", icon=":material/check_circle:")
     else:
         st.error(f"{row['name']}: not kept, {fmt.count(row['shortfall'])} {owed}", icon=":material/cancel:")
@@ -150,6 +166,26 @@ def records_view(f: Filters, dimension: str, breaches: pd.DataFrame, slowest: pd
 
 def policy_view(user: Principal) -> None:
     policies = actions.read(feedback.policy_list)
+    if policies.empty:
+        st.caption("The policy holds no promise yet.")
+    else:
+        policy_table(policies)
+    if not user.can("sla.edit"):
+        st.caption(f"Admins edit the policy and add its promises; you are signed in as {user.label}.")
+    else:
+        if not policies.empty:
+            policy_form(user, policies)
+        add_policy_form(user, policies)
+    changes = actions.read(feedback.policy_changes)
+    if not changes.empty:
+        st.markdown("**Changes**")
+        changes = changes.fillna({"old_value": "–", "new_value": "–"})
+        st.dataframe(changes.rename(columns={"changed_at": "Changed", "policy": "Promise", "field": "Field",
+                                             "old_value": "Was", "new_value": "Now", "changed_by": "By"}),
+                     hide_index=True, width="stretch", key="sla_changes_table")
+
+
+def policy_table(policies: pd.DataFrame) -> None:
     st.dataframe(pd.DataFrame({
         "Side": policies["side"].str.capitalize(), "Promise": policies["name"], "Description": policies["description"],
         "Threshold": policies["threshold"], "Unit": policies["unit"],
@@ -161,17 +197,6 @@ def policy_view(user: Principal) -> None:
                           for days in policies["business_days"]],
     }), hide_index=True, width="stretch", key="sla_policy_table", column_config={
         "Compliance target": st.column_config.TextColumn(help="Share of MQLs that must meet the minutes.")})
-    if not user.can("sla.edit"):
-        st.caption(f"Admins edit the policy; you are signed in as {user.label}.")
-    else:
-        policy_form(user, policies)
-    changes = actions.read(feedback.policy_changes)
-    if not changes.empty:
-        st.markdown("**Changes**")
-        changes = changes.fillna({"old_value": "–", "new_value": "–"})
-        st.dataframe(changes.rename(columns={"changed_at": "Changed", "policy": "Promise", "field": "Field",
-                                             "old_value": "Was", "new_value": "Now", "changed_by": "By"}),
-                     hide_index=True, width="stretch", key="sla_changes_table")
 
 
 def policy_form(user: Principal, policies: pd.DataFrame) -> None:
@@ -207,6 +232,56 @@ def policy_form(user: Principal, policies: pd.DataFrame) -> None:
             st.rerun()
 
 
+def add_policy_form(user: Principal, policies: pd.DataFrame) -> None:
+    """A form for a promise of a kind the policy does not hold yet (the ledger measures one of each)."""
+    held = set(zip(policies["side"], policies["unit"]))
+    kinds = [kind for kind in feedback.PROMISE_IDS if kind not in held]
+    if not kinds:
+        return
+    st.markdown("**Add a promise**")
+    kind = st.selectbox("Promise", kinds, format_func=lambda k: PROMISES[k][0], key="sla_add_kind")
+    _, name, threshold, example = PROMISES[kind]
+    side, unit = kind
+    with st.form("sla_add_form", border=True):
+        name = st.text_input("Name", value=name, key=f"sla_add_name_{unit}")
+        columns = st.columns(2 if unit != "minutes" else 4)
+        threshold = columns[0].number_input(f"Threshold ({THRESHOLD_UNITS[unit][0]})", value=threshold,
+                                            min_value=0.0, step=THRESHOLD_UNITS[unit][1],
+                                            key=f"sla_add_threshold_{unit}")
+        values = {"threshold": threshold}
+        if unit == "minutes":
+            values |= business_clock_inputs(columns)
+        values["description"] = st.text_input("Description", key=f"sla_add_description_{unit}",
+                                              placeholder=f"e.g. {example}", help="What the promise means, in a "
+                                              "sentence both sides agree on.")
+        submitted = st.form_submit_button("Add promise", type="primary", icon=":material/add:")
+    if submitted:
+        _, error = actions.write(feedback.add_sla_policy, user, side, unit, name, values)
+        if error:
+            st.error(error)
+        else:
+            st.session_state[_FLASH] = f"{name}: promise added by {user.display_name}."
+            st.rerun()
+
+
+def business_clock_inputs(columns) -> dict:
+    """Compliance target, business hours and days of a new first-touch promise, from the columns' defaults."""
+    defaults = feedback.POLICY_DEFAULTS
+    days = st.multiselect("Business days", list(WEEKDAYS), format_func=WEEKDAYS.get, key="sla_add_days",
+                          default=list(feedback.parse_business_days(defaults["business_days"])))
+    return {
+        "compliance_target": columns[1].number_input("Compliance target", value=defaults["compliance_target"],
+                                                     min_value=0.01, max_value=1.0, step=0.05, key="sla_add_target",
+                                                     help="Share of MQLs that must meet the minutes."),
+        "business_hours_start": int(columns[2].number_input("Business hours from", min_value=0, max_value=23,
+                                                            value=defaults["business_hours_start"],
+                                                            key="sla_add_start")),
+        "business_hours_end": int(columns[3].number_input("Business hours to", min_value=1, max_value=24,
+                                                          value=defaults["business_hours_end"], key="sla_add_end")),
+        "business_days": ",".join(map(str, sorted(days))),
+    }
+
+
 # --- the page -----------------------------------------------------------------------------------
 
 f = filters.current()
@@ -221,7 +296,9 @@ if message:
 
 ledger = store.metric("sla_ledger", f)
 if ledger.empty:
-    st.info("The SLA policy holds no promise Tandem can measure yet. An admin can add one below.")
+    who = "Add one" if user.can("sla.edit") else "An admin adds them"
+    st.info(f"The SLA policy holds no promise Tandem can measure yet. {who} under *The policy* below.",
+            icon=":material/info:")
 else:
     previous = store.metric("sla_ledger", f.previous())
     first_touch = store.metric("sla_first_touch", f).iloc[0]
