@@ -507,7 +507,9 @@ _SOURCED_MEASURES = {"opportunity_created": "pipeline", "won": "revenue"}
     "the total. Marketing-influenced: at least one marketing touch in the lookback window before the milestone "
     "(creation for pipeline, won for revenue); by channel, deals with a touch of that channel, so a deal counts "
     "under every channel that touched it and channels do not add up. Sourced is a subset of influenced when "
-    "the first touch falls in the lookback. All channels: every deal in scope." + _DEAL_SCOPE,
+    "the first touch falls in the lookback. All channels: every deal in scope; beside it, how many deals are in "
+    "scope and how many have any marketing touch at or before the milestone, whatever the lookback (with none, "
+    "no touch is loaded for them and nothing can be credited to marketing)." + _DEAL_SCOPE,
     grain="one row for all channels, then one per channel",
     owner="marketing",
     format="currency",
@@ -530,6 +532,9 @@ def marketing_sourced_influenced(cur, f: Filters, lookback_days: int = 365) -> p
             out[f"{kind}_{measure}_deals"] = wide[deals].to_numpy().astype("int64") if deals in wide else 0
             out[f"{kind}_{measure}_share"] = out[f"{kind}_{measure}"] / total if total else np.nan
         out[f"total_{measure}"] = total
+        for kind in ("total", "touched"):
+            out[f"{kind}_{measure}_deals"] = int(frame.loc[(frame["measure"] == measure) & (frame["kind"] == kind),
+                                                           "deals"].sum())
     if f.channels:
         out = out[out["channel"].isin((ALL_CHANNELS,) + f.channels)]
     order = (out["channel"] != ALL_CHANNELS).astype(int)
@@ -539,7 +544,7 @@ def marketing_sourced_influenced(cur, f: Filters, lookback_days: int = 365) -> p
 
 
 def _sourced_influenced_counts(cur, f: Filters, milestone: str, lookback_days: int) -> pd.DataFrame:
-    """Long rows (measure, kind, channel, deals, amount); kind is sourced, influenced or total."""
+    """Long rows (measure, kind, channel, deals, amount); kind is sourced, influenced, touched or total."""
     column = MILESTONES[milestone]
     dims, dim_params = replace(f, channels=()).dimension_sql("t")
     window = f"t.{column} >= ?::timestamp and t.{column} < ?::timestamp{dims}"
@@ -585,6 +590,10 @@ final as (
     select 'sourced', '{ALL_CHANNELS}', count(*), sum(amount_cents) from sourced
     union all
     select 'influenced', '{ALL_CHANNELS}', count(*), sum(amount_cents) from influenced_deals
+    union all
+    -- A deal's first touch is at or before its milestone if any touch is, whatever the lookback.
+    select 'touched', '{ALL_CHANNELS}', count(*), sum(amount_cents)
+    from touches where touch_number = 1 and touched_at <= milestone_at
     union all
     select 'total', '{ALL_CHANNELS}', count(*), sum(t.amount_cents)
     from mart_opportunities as t where {window}

@@ -31,10 +31,13 @@ _SPEND_NOTE = ("Spend: campaign spend on the days of the date range, counted onc
                "it stays whole while leads and revenue shrink.")
 _VOLUME_NOTE = ("Leads, MQLs, SQLs and opportunities: the campaign's own leads (their original campaign) that "
                 "entered each stage in the date range.")
-_VERDICT_NOTE = ("Sales' verdict on the MQLs entering in the date range: acceptance rate = accepted (reached "
-                 "SAL) / MQLs; rejection rate = rejected / worked (accepted, rejected or recycled), each with a "
-                 f"95% Wilson interval; top {TOP_REASONS} rejection reasons and the average 1-5 quality rating "
-                 "from the sales feedback given in the date range on the campaign or its leads.")
+_VERDICT_NOTE = ("Sales' verdict on the MQL entries of the date range (a lead recycled and qualified again enters "
+                 "twice), by the rule the Feedback and SLA pages use: worked = those sales accepted (SAL or a later "
+                 "main stage), rejected or recycled; acceptance rate = accepted / worked and rejection rate = "
+                 "rejected / worked, each with a 95% Wilson interval; without a verdict, no rate. A lead with no MQL "
+                 "entry of its own (a deal loaded without marketing stages) has no verdict, whatever stages it "
+                 f"reached. Top {TOP_REASONS} rejection reasons and the average 1-5 quality rating from the sales "
+                 "feedback given in the date range on the campaign or its leads.")
 
 
 def _keys(level: str) -> tuple[str, ...]:
@@ -64,12 +67,12 @@ def _key_select(level: str) -> str:
     return ", ".join(columns[k] for k in _keys(level))
 
 
-_VOLUMES = ("leads", "mqls", "sqls", "opportunities", "accepted", "rejected", "worked")
+_VOLUMES = ("leads", "mqls", "sqls", "opportunities")
 
 
 def volumes_by(cur, f: Filters, level: str) -> pd.DataFrame:
-    """Leads, MQLs, SQLs, opportunities entering in the range, and sales' decisions on those MQLs. Lead rows
-    of the segment, region and team filtered; the campaign's channel decides the channel."""
+    """Leads, MQLs, SQLs, opportunities entering in the range. Lead rows of the segment, region and team
+    filtered; the campaign's channel decides the channel."""
     dims, dim_params = replace(f, channels=()).dimension_sql("f")
     channel, channel_params = _channel_only(f, "c")
     channel = channel.replace("c.channel", "coalesce(c.channel, k.channel)")
@@ -80,11 +83,6 @@ def volumes_by(cur, f: Filters, level: str) -> pd.DataFrame:
         flags.append(f"({window}) as in_{stage}")
         counts.append(f"coalesce(count_if(in_{stage}), 0) as {name}")
         params += window_params
-    verdicts = {"accepted": "f.sal_at is not null", "rejected": "f.rejected_at is not null",
-                "worked": "f.sal_at is not null or f.rejected_at is not null or f.recycled_at is not null"}
-    for name, condition in verdicts.items():
-        flags.append(f"({condition}) as is_{name}")
-        counts.append(f"coalesce(count_if(in_mql and is_{name}), 0) as {name}")
     sums = ", ".join(f"coalesce(sum(a.{name}), 0)::bigint as {name}" for name in _VOLUMES)
     sql = f"""
 with
@@ -117,6 +115,21 @@ group by all
 """
     return cur.execute(sql, [f.end_exclusive] + dim_params + params + [f.end_exclusive, f.start] + dim_params
                        + channel_params).df()
+
+
+def verdicts_by(cur, f: Filters, level: str) -> pd.DataFrame:
+    """Sales' verdicts on the MQL entries of the range, per key: worked, accepted and rejected. Read from
+    mart_mql_followup, so a stage inferred on a lead that never entered MQL (a deals-only import) is no verdict,
+    as on the Feedback and SLA pages. The campaign's channel decides the channel, as in volumes_by."""
+    dims, dim_params = replace(f, channels=()).dimension_sql("k")
+    channel, channel_params = _channel_only(f, "c")
+    channel = channel.replace("c.channel", "coalesce(c.channel, k.channel)")
+    window, window_params = f.window_sql("k.mql_at")
+    sql = (f"select {_key_select(level)}, count(*) as worked, count_if(k.verdict = 'accept') as accepted, "
+           f"count_if(k.verdict = 'reject') as rejected "
+           f"from mart_mql_followup as k left join campaigns as c on c.campaign_id = k.campaign_id "
+           f"where k.verdict is not null and {window}{dims}{channel} group by all")
+    return cur.execute(sql, window_params + dim_params + channel_params).df()
 
 
 def feedback_by(cur, f: Filters, level: str) -> pd.DataFrame:
@@ -220,6 +233,7 @@ def campaign_roi(cur, f: Filters, model: str = DEFAULT_MODEL, level: str = "camp
     parts = [
         spend_by(cur, f, level),
         volumes_by(cur, f, level),
+        verdicts_by(cur, f, level),
         pipeline[keys + [f"credited_{model}"]].rename(columns={f"credited_{model}": "pipeline"}),
         revenue[keys + [f"credited_{model}", f"deals_{model}", "deals_touched"]].rename(columns={
             f"credited_{model}": "won_revenue", f"deals_{model}": "won_deals_credited",
@@ -300,14 +314,14 @@ def _ratios(columns: dict[str, object], min_won_deals: int) -> dict[str, np.ndar
     over the merged columns."""
     a = {c: columns[c].astype("float64") for c in _MONEY + _COUNTS}
     spend = a["spend"]
-    acceptance_ci = wilson_interval(pd.Series(a["accepted"]), pd.Series(a["mqls"]))
+    acceptance_ci = wilson_interval(pd.Series(a["accepted"]), pd.Series(a["worked"]))
     rejection_ci = wilson_interval(pd.Series(a["rejected"]), pd.Series(a["worked"]))
     return {
         "cost_per_lead": _rate(spend, a["leads"]), "cost_per_mql": _rate(spend, a["mqls"]),
         "cost_per_opportunity": _rate(spend, a["opportunities"]), "cac": _rate(spend, a["won_deals_credited"]),
         "roi": _rate(a["won_revenue"] - spend, spend), "roas": _rate(a["won_revenue"], spend),
         "is_small_sample": a["won_deals_touched"] < min_won_deals,
-        "acceptance_rate": _rate(a["accepted"], a["mqls"]),
+        "acceptance_rate": _rate(a["accepted"], a["worked"]),
         "acceptance_ci_low": acceptance_ci[0].to_numpy(), "acceptance_ci_high": acceptance_ci[1].to_numpy(),
         "rejection_rate": _rate(a["rejected"], a["worked"]),
         "rejection_ci_low": rejection_ci[0].to_numpy(), "rejection_ci_high": rejection_ci[1].to_numpy(),
@@ -320,13 +334,14 @@ def _ratios(columns: dict[str, object], min_won_deals: int) -> dict[str, np.ndar
     label="Acquisition cost and return",
     definition="For the whole date range: campaign spend, the other marketing and sales costs (people, tools; "
     "a month's cost counts for the share of its days inside the range), new customers = opportunities won in "
-    "the range, blended CAC = (campaign spend + other marketing cost + sales cost) / new customers, program CAC "
-    "= campaign spend / new customers, and over all campaigns ROI = (attributed won revenue - campaign spend) "
-    "/ campaign spend and ROAS = attributed won revenue / campaign spend under the model named beside them "
-    "(won revenue with no touch in the lookback is left out of both). Summed over every channel, a deal's credits "
-    "add up to its amount under any model, so this total, and ROI and ROAS with it, read the same under each "
-    "model. Costs and spend are company-wide: the "
-    "segment, region and team filters narrow the customers and revenue only, the channel filter is ignored.",
+    "the range, blended CAC = (campaign spend + other marketing cost + sales cost) / new customers, left empty "
+    "unless both marketing and sales costs are loaded for the range (without them it would be program CAC, or "
+    "half a blend, under a name that promises all costs), program CAC = campaign spend / new customers, and "
+    "over all campaigns ROI = (attributed won revenue - campaign spend) / campaign spend and ROAS = attributed "
+    "won revenue / campaign spend under the model named beside them (won revenue with no touch in the lookback "
+    "is left out of both). Summed over every channel, a deal's credits add up to its amount under any model, "
+    "so this total, and ROI and ROAS with it, read the same under each model. Costs and spend are company-wide: "
+    "the segment, region and team filters narrow the customers and revenue only, the channel filter is ignored.",
     grain="one row for the date range",
     owner="shared",
     format="table",
@@ -351,19 +366,22 @@ def acquisition_costs_by_window(cur, windows: Sequence[Filters], model: str = DE
 
 def _costs_by_window(cur, windows: list[Filters]) -> list[dict]:
     """Per window: campaign spend, the marketing and sales costs (a month's cost counts for the share of its
-    days inside the window), new customers and won revenue."""
+    days inside the window) and how many cost rows of each side reach into it, new customers and won revenue."""
     span = Filters.spanning(windows)
     spend, costs, won, params = [], [], [], {"spend": [], "costs": [], "won": []}
-    for f in windows:
-        spend.append("coalesce(sum(spend_amount) filter (where spend_date >= ? and spend_date <= ?), 0)")
+    for k, f in enumerate(windows):
+        spend.append(f"coalesce(sum(spend_amount) filter (where spend_date >= ? and spend_date <= ?), 0) as spend_{k}")
         params["spend"] += [f.start, f.end]
         for side in ("marketing", "sales"):
-            costs.append("coalesce(sum(amount * greatest(0, datediff('day', greatest(cost_month, ?::date), "
-                         "least(last_day(cost_month), ?::date)) + 1) / day(last_day(cost_month))) filter (where "
-                         f"side = '{side}' and cost_month <= ? and last_day(cost_month) >= ?), 0)")
-            params["costs"] += [f.start, f.end, f.end, f.start]
+            in_window = f"side = '{side}' and cost_month <= ? and last_day(cost_month) >= ?"
+            costs += ["coalesce(sum(amount * greatest(0, datediff('day', greatest(cost_month, ?::date), "
+                      "least(last_day(cost_month), ?::date)) + 1) / day(last_day(cost_month))) filter (where "
+                      f"{in_window}), 0) as {side}_{k}",
+                      f"count(*) filter (where {in_window}) as {side}_rows_{k}"]
+            params["costs"] += [f.start, f.end, f.end, f.start, f.end, f.start]
         in_window = "o.won_at >= ?::timestamp and o.won_at < ?::timestamp"
-        won += [f"count(*) filter (where {in_window})", f"coalesce(sum(o.amount) filter (where {in_window}), 0)"]
+        won += [f"count(*) filter (where {in_window}) as customers_{k}",
+                f"coalesce(sum(o.amount) filter (where {in_window}), 0) as won_{k}"]
         params["won"] += [f.start, f.end_exclusive] * 2
     dims, dim_params = span.dimension_sql("o")
     sql = f"""
@@ -373,11 +391,11 @@ select * from
     (select {', '.join(won)} from mart_opportunities as o
      where o.won_at >= ?::timestamp and o.won_at < ?::timestamp{dims})"""
     # One row of a few columns, fetched as a tuple: a frame's conversion would cost more than the query.
-    row = cur.execute(sql, params["spend"] + [span.start, span.end] + params["costs"] + [span.end, span.start]
-                      + params["won"] + [span.start, span.end_exclusive] + dim_params).fetchall()[0]
-    n = len(windows)
-    return [{"spend": row[k], "marketing": row[n + 2 * k], "sales": row[n + 2 * k + 1],
-             "customers": row[3 * n + 2 * k], "won": row[3 * n + 2 * k + 1]} for k in range(n)]
+    result = cur.execute(sql, params["spend"] + [span.start, span.end] + params["costs"] + [span.end, span.start]
+                         + params["won"] + [span.start, span.end_exclusive] + dim_params)
+    row = dict(zip((column[0] for column in result.description), result.fetchall()[0]))
+    names = ("spend", "marketing", "marketing_rows", "sales", "sales_rows", "customers", "won")
+    return [{name: row[f"{name}_{k}"] for name in names} for k in range(len(windows))]
 
 
 def _attributed_by_window(cur, windows: list[Filters], lookback_days: int) -> list[float]:
@@ -400,10 +418,13 @@ def _summary_row(costs: dict, attributed: float, model: str, half_life_days: flo
     spend, customers = float(costs["spend"]), int(costs["customers"])
     marketing, sales = float(costs["marketing"]), float(costs["sales"])
     total = spend + marketing + sales
+    has_marketing, has_sales = costs["marketing_rows"] > 0, costs["sales_rows"] > 0
     return {
         "campaign_spend": spend, "other_marketing_cost": marketing, "sales_cost": sales, "total_cost": total,
+        "has_marketing_cost": has_marketing, "has_sales_cost": has_sales,
         "new_customers": customers, "won_revenue": float(costs["won"]), "attributed_won_revenue": attributed,
-        "blended_cac": total / customers if customers else np.nan,
+        # Without both sides' costs, "blended" would be program CAC (or half a blend) under a name promising all.
+        "blended_cac": total / customers if customers and has_marketing and has_sales else np.nan,
         "program_cac": spend / customers if customers else np.nan,
         "roi": (attributed - spend) / spend if spend else np.nan, "roas": attributed / spend if spend else np.nan,
         "model": model, "model_label": model_label(model, half_life_days),

@@ -224,6 +224,17 @@ def test_sourced_and_influenced_side_by_side(con):
     assert (total["sourced_pipeline"], total["total_pipeline"]) == (23500, 27200)
 
 
+def test_sourced_and_influenced_count_the_deals_in_scope_and_those_touched(con):
+    # Created in Q1: D1-D5, D7, D8, D9 = 8, all touched at or before creation but D9 = 7. Won in Q1: D1-D5, D9
+    # = 6, touched 5. A one-day lookback leaves no deal influenced (each deal's touches are weeks before its
+    # milestone), but the touched counts ignore the lookback: touches exist, the window is what misses them.
+    for lookback, influenced in ((365, 5), (1, 0)):
+        total = attribution.marketing_sourced_influenced(con.cursor(), Q1, lookback_days=lookback).iloc[0]
+        assert total["influenced_revenue_deals"] == influenced
+        assert (total["total_pipeline_deals"], total["touched_pipeline_deals"]) == (8, 7)
+        assert (total["total_revenue_deals"], total["touched_revenue_deals"]) == (6, 5)
+
+
 @pytest.mark.parametrize("params, message", [
     ({"model": "best_guess"}, "model must be one of"),
     ({"milestone": "signed"}, "milestone must be one of"),

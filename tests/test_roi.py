@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from attribution_fixture import build_attribution_fixture
-from data import db
+from data import db, marts
 from metrics import attribution, content, roi, traffic
 from metrics.filters import Filters
 from metrics.stats import wilson_interval
@@ -259,3 +259,89 @@ def test_a_range_with_nothing_in_it_gives_an_empty_table(con, level):
     table = roi.campaign_roi(con.cursor(), Filters(date(1990, 1, 1), date(1990, 1, 31)), level=level)
     assert table.empty and list(table.columns) == list(roi.ROI_COLUMNS)
     assert table["spend"].dtype == "float64" and table["leads"].dtype == "int64"
+
+
+# --- sales' verdict and blended CAC on a store like an import without marketing stages or costs ----------------
+#
+# January 2026. Campaigns cV "Mixed verdicts" (Events, spent 300 on Jan 5), cW "Awaiting sales" (Webinars) and
+# cD "Deals only" (Partner). Stage entries:
+#   V1 (cV) MQL Jan 5, SAL Jan 6: accepted          V2 (cV) MQL Jan 7, rejected Jan 8
+#   V3 (cV) MQL Jan 9, recycled Jan 10              V4 (cV) MQL Jan 11, SQL Jan 15: accepted (SAL skipped)
+#   V5 (cV) MQL Jan 12, no verdict yet              W1 (cW) MQL Jan 5, no verdict yet
+#   P1 (cD) opportunity Jan 10, won Jan 20 (1,000): a deal with no MQL entry, its MQL and SAL only inferred
+# Every lead was created on Jan 2. No acquisition costs.
+VERDICT_LEADS = {"V1": "cV", "V2": "cV", "V3": "cV", "V4": "cV", "V5": "cV", "W1": "cW", "P1": "cD"}
+VERDICT_EVENTS = [("V1", "mql", 5), ("V1", "sal", 6), ("V2", "mql", 7), ("V2", "rejected", 8), ("V3", "mql", 9),
+                  ("V3", "recycled", 10), ("V4", "mql", 11), ("V4", "sql", 15), ("V5", "mql", 12), ("W1", "mql", 5),
+                  ("P1", "opportunity", 10), ("P1", "won", 20)]
+JANUARY = Filters(date(2026, 1, 1), date(2026, 1, 31), as_of=date(2026, 1, 31))
+
+
+def build_verdict_store(path):
+    con = db.open_store(path)
+    con.execute("insert into campaigns (campaign_id, campaign_name, channel) values ('cV', 'Mixed verdicts', "
+                "'Events'), ('cW', 'Awaiting sales', 'Webinars'), ('cD', 'Deals only', 'Partner')")
+    con.execute("insert into campaign_spend values ('cV', '2026-01-05', 300)")
+    for lead_id, campaign in VERDICT_LEADS.items():
+        con.execute("insert into leads (lead_id, created_at, campaign_id) values (?, '2026-01-02', ?)",
+                    [lead_id, campaign])
+        con.execute("insert into stage_events (lead_id, stage, entered_at) values (?, 'lead', '2026-01-02')",
+                    [lead_id])
+    for lead_id, stage, day in VERDICT_EVENTS:
+        con.execute("insert into stage_events (lead_id, stage, entered_at) values (?, ?, ?)",
+                    [lead_id, stage, date(2026, 1, day)])
+    con.execute("insert into opportunities (opportunity_id, lead_id, amount, created_at, closed_at, is_closed, "
+                "is_won) values ('O1', 'P1', 1000, '2026-01-10', '2026-01-20', true, true)")
+    marts.refresh(con)
+    return con
+
+
+@pytest.fixture
+def verdict_store(tmp_path):
+    con = build_verdict_store(tmp_path / "verdicts.duckdb")
+    yield con
+    con.close()
+
+
+def test_verdict_shares_are_of_the_mqls_sales_gave_a_verdict_on(verdict_store):
+    table = roi.campaign_roi(verdict_store.cursor(), JANUARY).set_index("campaign_name")
+    mixed = table.loc["Mixed verdicts"]
+    # cV: 5 MQLs, 4 with a verdict (V5 awaits): 2 accepted (V1, V4), 1 rejected (V2), 1 recycled (V3) -> accepted
+    # 2 / 4 = 50%, rejected 1 / 4 = 25%; V5 is in neither share (by MQLs it would read 2 / 5 = 40%).
+    assert (mixed["mqls"], mixed["worked"], mixed["accepted"], mixed["rejected"]) == (5, 4, 2, 1)
+    assert (mixed["acceptance_rate"], mixed["rejection_rate"]) == (0.5, 0.25)
+    for counted, rate in (("acceptance", 2), ("rejection", 1)):
+        low, high = wilson_interval(pd.Series([rate]), pd.Series([4]))
+        assert (mixed[f"{counted}_ci_low"], mixed[f"{counted}_ci_high"]) == (low[0], high[0])
+    # cW: one MQL, no verdict yet; cD: its MQL and SAL are only inferred from the deal, no verdict was given.
+    # Neither has a share to show (before: cW 0% accepted, cD 100% accepted and 0% rejected).
+    for name in ("Awaiting sales", "Deals only"):
+        row = table.loc[name]
+        assert (row["mqls"], row["worked"]) == (1, 0)
+        assert row[["acceptance_rate", "rejection_rate", "acceptance_ci_low", "rejection_ci_low"]].isna().all()
+
+
+def test_verdicts_follow_the_channel_filter_and_level(verdict_store):
+    # By channel: Events holds cV's four verdicts; the channel filter keeps only it.
+    only = roi.campaign_roi(verdict_store.cursor(), replace(JANUARY, channels=("Events",)), level="channel")
+    assert only[["channel", "worked", "accepted", "rejected"]].values.tolist() == [["Events", 4, 2, 1]]
+
+
+def test_blended_cac_needs_both_sides_costs(verdict_store):
+    def summary():
+        return roi.acquisition_cost_summary(verdict_store.cursor(), JANUARY).iloc[0]
+
+    # One new customer (O1, won Jan 20) on 300 of spend: program CAC 300. No other cost is loaded, so a
+    # "blended" CAC would be the same 300 under a name that promises every cost: it stays empty.
+    row = summary()
+    assert (row["new_customers"], row["program_cac"]) == (1, 300.0)
+    assert pd.isna(row["blended_cac"]) and not row["has_marketing_cost"] and not row["has_sales_cost"]
+    # Marketing's January people cost alone: still half a blend.
+    verdict_store.execute("insert into acquisition_costs (cost_month, side, category, amount) values "
+                          "('2026-01-01', 'marketing', 'people', 3100)")
+    row = summary()
+    assert pd.isna(row["blended_cac"]) and row["has_marketing_cost"] and not row["has_sales_cost"]
+    # With sales' 6,200 too: (300 + 3,100 + 6,200) / 1 = 9,600.
+    verdict_store.execute("insert into acquisition_costs (cost_month, side, category, amount) values "
+                          "('2026-01-01', 'sales', 'people', 6200)")
+    assert summary()["blended_cac"] == 9600.0

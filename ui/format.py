@@ -25,6 +25,10 @@ def percent(value, digits: int = 1) -> str:
     return "–" if _missing(value) else f"{value * 100:.{digits}f}%"
 
 
+def decimal(value, digits: int = 1) -> str:
+    return "–" if _missing(value) else f"{value:.{digits}f}"
+
+
 def money(value) -> str:
     if _missing(value):
         return "–"

@@ -55,16 +55,23 @@ def roi_chart(table: pd.DataFrame, top: int = 20) -> go.Figure:
             for roi, roas, won, small in zip(rows["roi"], rows["roas"], rows["won_deals_touched"],
                                              rows["is_small_sample"])]
     fig = go.Figure(go.Bar(
-        y=labels, x=rows["roi"], orientation="h", marker={"color": colours}, text=text, textposition="outside",
-        cliponaxis=False, textfont={"color": "#374151", "size": 11},
+        y=labels, x=rows["roi"], orientation="h", marker={"color": colours},
         customdata=rows[["spend", "won_revenue"]].to_numpy(),
         hovertemplate="%{y}<br>ROI %{x:.2f}<br>spend $%{customdata[0]:,.0f}, attributed revenue "
                       "$%{customdata[1]:,.0f}<extra></extra>", showlegend=False))
     fig.add_vline(x=0, line={"color": "#475569", "width": 1})
-    # Room on the right for the labels printed beside each bar.
-    low, high = min(0.0, float(rows["roi"].min())) if len(rows) else 0.0, float(rows["roi"].max()) if len(rows) else 1
+    low = min(0.0, float(rows["roi"].min())) if len(rows) else 0.0
+    high = max(0.0, float(rows["roi"].max())) if len(rows) else 1.0
+    # Room right of the longest bar (or of zero) for the labels: a bit over a third of the axis.
+    room = max(high - low, 0.1) * 0.6
+    # Labels start just right of the bar's end, or of the zero line for a loss: a loss's bar runs left towards
+    # the campaign names, and a label beyond its end would print over them.
+    gap = (high + room - low) * 0.008
+    fig.add_trace(go.Scatter(y=labels, x=rows["roi"].clip(lower=0) + gap, mode="text", text=text,
+                             textposition="middle right", textfont={"color": "#374151", "size": 11},
+                             cliponaxis=False, hoverinfo="skip", showlegend=False))
     fig.update_xaxes(title="ROI = (attributed won revenue − spend) / spend", gridcolor=_GRID, zeroline=False,
-                     range=[low * 1.1, max(high, 0.1) * 1.6])
+                     range=[low * 1.05, high + room])
     fig.update_yaxes(title=None, automargin=True)
     model = rows["model_label"].iloc[0] if len(rows) else ""
     return _layout(fig, max(300, 30 * len(rows) + 120),
@@ -72,11 +79,17 @@ def roi_chart(table: pd.DataFrame, top: int = 20) -> go.Figure:
                    "(grey: too few won deals to trust)")
 
 
+def cost_vs_rejection_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows cost_vs_rejection_chart can place: a cost per lead above zero (the axis is logarithmic) and a
+    rejection rate of worked MQLs."""
+    rows = table.dropna(subset=["cost_per_lead", "rejection_rate"])
+    return rows[(rows["worked"] > 0) & (rows["cost_per_lead"] > 0)]
+
+
 def cost_vs_rejection_chart(table: pd.DataFrame, label_top: int = 3) -> go.Figure:
     """Cost per lead (marketing's number) against sales' rejection rate with its interval (sales' verdict):
     cheap leads that sales rejects sit top left. Dot size: leads."""
-    rows = table.dropna(subset=["cost_per_lead", "rejection_rate"])
-    rows = rows[rows["worked"] > 0]
+    rows = cost_vs_rejection_rows(table)
     labels = _row_labels(rows)
     size = (rows["leads"] / max(rows["leads"].max(), 1)) ** 0.5 * 40 + 8 if len(rows) else []
     worst = list(rows.nlargest(label_top, "rejection_rate").index)

@@ -67,7 +67,9 @@ def headline(summary: pd.Series, sourced: pd.DataFrame, label: str) -> None:
         customers, blended, program = st.columns(3)
         customers.metric("New customers", fmt.count(summary["new_customers"]), help=define("acquisition_cost_summary"))
         blended.metric("Blended CAC", fmt.money(summary["blended_cac"]), help=define("acquisition_cost_summary"))
+        blended.caption(blended_cac_basis(summary))
         program.metric("Program CAC", fmt.money(summary["program_cac"]), help=define("acquisition_cost_summary"))
+        program.caption("campaign spend only")
     total = sourced.iloc[0] if len(sourced) else None
     with st.container(border=True):
         st.markdown(f"{team_badge('marketing')} &nbsp; **Marketing-sourced and marketing-influenced**, side by side: "
@@ -86,52 +88,69 @@ def headline(summary: pd.Series, sourced: pd.DataFrame, label: str) -> None:
                    "lookback window: no model can credit it to a campaign.")
 
 
+def blended_cac_basis(summary: pd.Series) -> str:
+    """What blended CAC counts, or which cost it waits for (the metric leaves it empty without both sides')."""
+    missing = [side for side, has in (("marketing", summary["has_marketing_cost"]),
+                                      ("sales", summary["has_sales_cost"])) if not has]
+    if missing:
+        return f"no {' or '.join(missing)} cost loaded for this range"
+    return "campaign spend + all marketing and sales cost"
+
+
+def figures(help_text: str | None = None):
+    """A column of numbers shown as text, so a missing one reads – (a number column prints None), aligned as
+    numbers are."""
+    return st.column_config.TextColumn(help=help_text, alignment="right")
+
+
 ROI_CONFIG = {
     "Spend ($)": st.column_config.NumberColumn(format="compact", help="Campaign spend in the range, once per "
                                                "campaign."),
     "Won revenue ($)": st.column_config.NumberColumn(format="compact", help=define("attribution_credit")),
-    "ROI": st.column_config.NumberColumn(format="%.1f×", help="(attributed won revenue − spend) / spend; grey: "
-                                         "too few won deals."),
-    "ROAS": st.column_config.NumberColumn(format="%.1f×", help="Attributed won revenue / spend."),
-    "CAC ($)": st.column_config.NumberColumn(format="compact", help="Spend / won deals credited under the model."),
+    "ROI": figures("(attributed won revenue − spend) / spend; grey: too few won deals."),
+    "ROAS": figures("Attributed won revenue / spend."),
+    "CAC": figures("Spend / won deals credited under the model."),
     "Won deals": st.column_config.NumberColumn(format="localized", help="Won deals with a touch of it in the path: "
                                                "the sample ROI rests on."),
-    "Accepted": st.column_config.NumberColumn(format="percent", help="Sales acceptance: SAL / MQL."),
-    "Rejected": st.column_config.NumberColumn(format="percent", help="Sales rejection: rejected / worked MQLs."),
+    "Accepted": figures("Sales acceptance: accepted / MQLs sales gave a verdict on; – when sales gave none."),
+    "Rejected": figures("Sales rejection: rejected / MQLs sales gave a verdict on; – when sales gave none."),
     "Rejected 95%": st.column_config.TextColumn(help="95% Wilson interval of the rejection rate."),
     "Top rejection reasons": st.column_config.TextColumn(width="large", help="From sales feedback in the range."),
-    "Rating": st.column_config.NumberColumn(format="%.1f", help="Average 1-5 quality rating from sales."),
+    "Rating": figures("Average 1-5 quality rating from sales."),
     "Leads": st.column_config.NumberColumn(format="localized"),
     "MQLs": st.column_config.NumberColumn(format="localized"),
     "Opps": st.column_config.NumberColumn(format="localized"),
     "Pipeline ($)": st.column_config.NumberColumn(format="compact", help=define("attribution_credit")),
-    "Cost / lead ($)": st.column_config.NumberColumn(format="%.0f"),
-    "Cost / MQL ($)": st.column_config.NumberColumn(format="%.0f"),
-    "Cost / opp ($)": st.column_config.NumberColumn(format="%.0f"),
+    "Cost / lead": figures("Spend / leads."),
+    "Cost / MQL": figures("Spend / MQLs."),
+    "Cost / opp": figures("Spend / opportunities."),
 }
 
 
 def roi_display(table: pd.DataFrame, level: str):
     """The ROI table as shown: the money, its return and sales' verdict first, then the funnel and unit costs;
-    ROI, ROAS and CAC resting on too few won deals greyed."""
+    ROI, ROAS and CAC resting on too few won deals greyed. Ratios as text, so one with no denominator reads –
+    (a number column would print None)."""
     names = {"Campaign": table["campaign_name"], "Channel": table["channel"]} if level == "campaign" else {
         "Channel": table["channel"]}
     shown = pd.DataFrame({
         **names,
-        "Spend ($)": table["spend"], "Won revenue ($)": table["won_revenue"], "ROI": table["roi"],
-        "ROAS": table["roas"], "CAC ($)": table["cac"], "Won deals": table["won_deals_touched"],
-        "Accepted": table["acceptance_rate"], "Rejected": table["rejection_rate"],
+        "Spend ($)": table["spend"], "Won revenue ($)": table["won_revenue"],
+        "ROI": table["roi"].map(roi_charts.times), "ROAS": table["roas"].map(roi_charts.times),
+        "CAC": table["cac"].map(fmt.money), "Won deals": table["won_deals_touched"],
+        "Accepted": table["acceptance_rate"].map(fmt.percent), "Rejected": table["rejection_rate"].map(fmt.percent),
         "Rejected 95%": [fmt.interval(lo, hi) for lo, hi in zip(table["rejection_ci_low"], table["rejection_ci_high"])],
-        "Top rejection reasons": table["top_rejection_reasons"].fillna("–"), "Rating": table["avg_rating"],
+        "Top rejection reasons": table["top_rejection_reasons"].fillna("–"),
+        "Rating": table["avg_rating"].map(fmt.decimal),
         "Leads": table["leads"], "MQLs": table["mqls"], "Opps": table["opportunities"],
-        "Pipeline ($)": table["pipeline"], "Cost / lead ($)": table["cost_per_lead"],
-        "Cost / MQL ($)": table["cost_per_mql"], "Cost / opp ($)": table["cost_per_opportunity"],
+        "Pipeline ($)": table["pipeline"], "Cost / lead": table["cost_per_lead"].map(fmt.money),
+        "Cost / MQL": table["cost_per_mql"].map(fmt.money), "Cost / opp": table["cost_per_opportunity"].map(fmt.money),
     })
     muted = table["is_small_sample"].to_numpy()
 
     def grey(frame: pd.DataFrame) -> pd.DataFrame:
         styles = pd.DataFrame("", index=frame.index, columns=frame.columns)
-        styles.loc[muted, ["ROI", "ROAS", "CAC ($)"]] = "color: #94A3B8; font-style: italic"
+        styles.loc[muted, ["ROI", "ROAS", "CAC"]] = "color: #94A3B8; font-style: italic"
         return styles
 
     return shown.style.apply(grey, axis=None)
@@ -168,8 +187,23 @@ def channels_view(f, params: dict, min_deals: int) -> None:
     download(campaigns, "roi_by_campaign", "campaigns_campaign_csv")
     small_sample_warning(campaigns, min_deals)
     st.plotly_chart(roi_charts.roi_chart(campaigns), width="stretch", key="campaigns_roi_chart")
-    st.plotly_chart(roi_charts.cost_vs_rejection_chart(campaigns), width="stretch", key="campaigns_cost_chart")
+    if roi_charts.cost_vs_rejection_rows(campaigns).empty:
+        st.info(cost_vs_rejection_gap(campaigns), icon=":material/scatter_plot:")
+    else:
+        st.plotly_chart(roi_charts.cost_vs_rejection_chart(campaigns), width="stretch", key="campaigns_cost_chart")
     campaign_drill(f, params, campaigns)
+
+
+def cost_vs_rejection_gap(campaigns: pd.DataFrame) -> str:
+    """Why the cost-per-lead against rejection chart would be empty: which of its two numbers no campaign has."""
+    if campaigns["worked"].sum() == 0:
+        missing = ("sales gave no verdict (accepted, rejected or recycled) on these campaigns' MQLs, so there is "
+                   "no rejection rate")
+    elif not campaigns["cost_per_lead"].gt(0).any():
+        missing = "no campaign with spend has leads, so there is no cost per lead"
+    else:
+        missing = "no campaign has both a cost per lead and sales' verdicts on its MQLs"
+    return f"**Cheap leads, rejected by sales?** Nothing to plot in this date range: {missing}."
 
 
 def campaign_drill(f, params: dict, campaigns: pd.DataFrame) -> None:
@@ -196,12 +230,13 @@ def campaign_drill(f, params: dict, campaigns: pd.DataFrame) -> None:
     if deals.empty:
         st.info(f"No deal with this milestone in the date range has a touch of {names[campaign_id]} in its path.")
         return
-    shown = deals.drop(columns=["model_label"]).assign(account_name=deals["account_name"].fillna("–"))
+    # A deal of no amount has no credit share: text, so it reads – rather than None.
+    shown = deals.drop(columns=["model_label"]).assign(account_name=deals["account_name"].fillna("–"),
+                                                       credit_share=deals["credit_share"].map(fmt.percent))
     st.dataframe(shown.rename(columns=lambda c: c.replace("_", " ").capitalize()),
                  hide_index=True, width="stretch", key="campaigns_deals_table",
                  column_config={"Amount": st.column_config.NumberColumn(format="dollar"),
-                                "Credit": st.column_config.NumberColumn(format="dollar"),
-                                "Credit share": st.column_config.NumberColumn(format="percent")})
+                                "Credit": st.column_config.NumberColumn(format="dollar"), "Credit share": figures()})
     download(deals, f"deals_{campaign_id}", "campaigns_deals_csv")
     path_view(f, params, deals, milestone)
 
@@ -215,12 +250,11 @@ def path_view(f, params: dict, deals: pd.DataFrame, milestone: str) -> None:
     st.plotly_chart(roi_charts.path_chart(path), width="stretch", key="campaigns_path_chart")
     shown = pd.DataFrame({"#": path["touch_number"], "Touched at": path["touched_at"],
                           "Campaign": path["campaign_name"], "Roles": path["roles"], "Credit": path["credit"],
-                          "Share": path["share"], "Status": path["status"], "Channel": path["channel"],
+                          "Share": path["share"].map(fmt.percent), "Status": path["status"], "Channel": path["channel"],
                           "Content": path["content_asset"].fillna("–"), "Touch type": path["touch_type"],
                           "Touchpoint id": path["touchpoint_id"]})
     st.dataframe(shown, hide_index=True, width="stretch", key="campaigns_path_table",
-                 column_config={"Credit": st.column_config.NumberColumn(format="dollar"),
-                                "Share": st.column_config.NumberColumn(format="percent")})
+                 column_config={"Credit": st.column_config.NumberColumn(format="dollar"), "Share": figures()})
     download(path, f"path_{deal}", "campaigns_path_csv")
     st.caption(define("attribution_path"))
 
@@ -262,7 +296,8 @@ def sourced_view(f, params: dict) -> None:
     sourced = store.metric("marketing_sourced_influenced", f, lookback_days=params["lookback_days"])
     channels = sourced[sourced["channel"] != sourced["channel"].iloc[0]] if len(sourced) else sourced
     if channels.empty:
-        st.info("No opportunity was created or won in this date range.")
+        st.info(nothing_attributed(sourced.iloc[0], params["lookback_days"], f.channels) if len(sourced) else
+                "No opportunity was created or won in this date range.")
         return
     st.plotly_chart(roi_charts.sourced_influenced_chart(channels), width="stretch", key="campaigns_sourced_chart")
     shown = pd.DataFrame({"Channel": sourced["channel"]})
@@ -271,15 +306,30 @@ def sourced_view(f, params: dict) -> None:
             name = f"{kind.capitalize()} {measure}"
             shown[f"{name} ($)"] = sourced[f"{kind}_{measure}"]
             shown[f"{name}: deals"] = sourced[f"{kind}_{measure}_deals"]
-            shown[f"{name}: share"] = sourced[f"{kind}_{measure}_share"]
+            shown[f"{name}: share"] = sourced[f"{kind}_{measure}_share"].map(fmt.percent)
     config = {c: st.column_config.NumberColumn(format="compact") for c in shown if c.endswith("($)")}
-    config.update({c: st.column_config.NumberColumn(format="percent") for c in shown if c.endswith("share")})
+    config.update({c: figures() for c in shown if c.endswith("share")})
     st.dataframe(shown, hide_index=True, width="stretch", column_config=config, key="campaigns_sourced_table")
     st.caption(f"All pipeline in the range: {fmt.money(sourced['total_pipeline'].iloc[0])}; all revenue: "
                f"{fmt.money(sourced['total_revenue'].iloc[0])}. A deal counts under every channel that influenced "
                "it, so the influenced column does not add up.")
     download(sourced, "sourced_influenced", "campaigns_sourced_csv")
     st.caption(define("marketing_sourced_influenced"))
+
+
+def nothing_attributed(total: pd.Series, lookback_days: int, channels: tuple[str, ...]) -> str:
+    """Why no channel sourced or influenced anything: no deal in the range, no touch loaded for the deals, or
+    touches that the lookback (or the channel filter) leaves out."""
+    created, won = total["total_pipeline_deals"], total["total_revenue_deals"]
+    if created + won == 0:
+        return "No opportunity was created or won in this date range."
+    deals = f"In this date range {fmt.count(created)} opportunities were created and {fmt.count(won)} won"
+    if total["touched_pipeline_deals"] + total["touched_revenue_deals"] == 0:
+        return (f"{deals}, but no marketing touch is loaded for their leads (touches come from campaign members or "
+                "a touches file), so none of it can be attributed to marketing, sourced or influenced.")
+    of = f" of {', '.join(channels)}" if channels else ""
+    return (f"{deals}, but no touch{of} brought their leads in or falls in the {lookback_days}-day lookback before "
+            "them: widen the lookback to credit the touches they have.")
 
 
 def trend_view(f, params: dict) -> None:
@@ -295,33 +345,48 @@ def trend_view(f, params: dict) -> None:
     st.caption(define("roi_trend"))
 
 
+NO_TRAFFIC = "No website traffic is loaded for this date range"
+
+
 def traffic_view(f) -> None:
     conversion = store.metric("traffic_conversion", f)
     if conversion.empty:
-        st.info("No website traffic or leads in this date range. Traffic comes with the demo, or import it per "
-                "channel per day.")
+        st.info(f"{NO_TRAFFIC}, and no lead was created in it.")
         return
+    has_traffic = conversion["sessions"].iloc[0] > 0
     channels = conversion.iloc[1:]
-    st.plotly_chart(roi_charts.traffic_conversion_chart(channels), width="stretch", key="campaigns_traffic_rates")
+    if has_traffic:
+        st.plotly_chart(roi_charts.traffic_conversion_chart(channels), width="stretch", key="campaigns_traffic_rates")
+    else:
+        st.info(f"{NO_TRAFFIC}: no sessions to chart or to turn into leads. The table shows the leads and lead → "
+                "MQL only.", icon=":material/public_off:")
     shown = pd.DataFrame({
         "Channel": conversion["channel"], "Sessions": conversion["sessions"], "Visitors": conversion["visitors"],
-        "Engaged": conversion["engaged_sessions"], "Engagement rate": conversion["engagement_rate"],
-        "Leads": conversion["leads"], "Session → lead": conversion["session_to_lead"],
+        "Engaged": conversion["engaged_sessions"], "Engagement rate": conversion["engagement_rate"].map(fmt.percent),
+        "Leads": conversion["leads"], "Session → lead": [fmt.percent(v, 2) for v in conversion["session_to_lead"]],
         "Session → lead 95%": [fmt.interval(lo, hi) for lo, hi in zip(conversion["session_to_lead_ci_low"],
                                                                        conversion["session_to_lead_ci_high"])],
-        "MQLs": conversion["mqls"], "Lead → MQL": conversion["lead_to_mql"],
+        "MQLs": conversion["mqls"], "Lead → MQL": conversion["lead_to_mql"].map(fmt.percent),
         "Lead → MQL 95%": [fmt.interval(lo, hi) for lo, hi in zip(conversion["lead_to_mql_ci_low"],
                                                                    conversion["lead_to_mql_ci_high"])],
     })
     counts = ("Sessions", "Visitors", "Engaged", "Leads", "MQLs")
     config = {c: st.column_config.NumberColumn(format="localized") for c in counts}
-    config.update({c: st.column_config.NumberColumn(format="percent", help=define("traffic_conversion"))
-                   for c in ("Engagement rate", "Session → lead", "Lead → MQL")})
+    rates = ("Engagement rate", "Session → lead", "Lead → MQL")
+    config.update({c: figures(define("traffic_conversion")) for c in rates})
     st.dataframe(shown, hide_index=True, width="stretch", key="campaigns_traffic_table", column_config=config)
     download(conversion, "traffic_conversion", "campaigns_traffic_csv")
     st.caption(define("traffic_conversion"))
-    channel = st.selectbox("Daily traffic of", [ALL] + list(channels["channel"]), key="campaigns_traffic_channel")
+    if has_traffic:
+        daily_traffic(f, list(channels["channel"]))
+
+
+def daily_traffic(f, channels: list[str]) -> None:
+    channel = st.selectbox("Daily traffic of", [ALL] + channels, key="campaigns_traffic_channel")
     daily = store.metric("web_traffic_daily", f)
+    if channel != ALL and daily.loc[daily["channel"] == channel, "sessions"].sum() == 0:
+        st.info(f"No website traffic is loaded for {channel} in this date range.", icon=":material/public_off:")
+        return
     st.plotly_chart(roi_charts.traffic_daily_chart(daily, None if channel == ALL else channel), width="stretch",
                     key="campaigns_traffic_daily")
 
@@ -336,12 +401,12 @@ def content_view(f, params: dict) -> None:
         st.plotly_chart(roi_charts.content_won_chart(won), width="stretch", key="campaigns_content_won")
         shown = pd.DataFrame({
             "Asset": won["content_asset"], "Type": won["asset_type"], "Won deals with it": won["won_deals"],
-            "% of won deals": won["pct_of_won"], "Lost deals with it": won["lost_deals"],
-            "% of lost deals": won["pct_of_lost"], "Win rate with it": won["win_rate_with"],
+            "% of won deals": won["pct_of_won"].map(fmt.percent), "Lost deals with it": won["lost_deals"],
+            "% of lost deals": won["pct_of_lost"].map(fmt.percent),
+            "Win rate with it": won["win_rate_with"].map(fmt.percent),
             "Win rate 95%": [fmt.interval(lo, hi) for lo, hi in zip(won["win_rate_ci_low"], won["win_rate_ci_high"])],
             "Won revenue with it ($)": won["won_revenue_with"]})
-        config = {c: st.column_config.NumberColumn(format="percent")
-                  for c in ("% of won deals", "% of lost deals", "Win rate with it")}
+        config = {c: figures() for c in ("% of won deals", "% of lost deals", "Win rate with it")}
         config["Won revenue with it ($)"] = st.column_config.NumberColumn(format="compact")
         st.dataframe(shown, hide_index=True, width="stretch", key="campaigns_content_table", column_config=config)
     if not late.empty:
