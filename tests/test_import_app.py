@@ -132,6 +132,11 @@ def test_problems_block_the_load_until_quarantine_is_chosen(monkeypatch, empty_s
     assert at.selectbox(key="data_quarantine_load").value == 2
     assert at.selectbox(key="data_quarantine_load").options == ["Load 2 (1 row)", "Load 1 (1 row)"]
     assert len(at.dataframe[-2].value) == 1
+    # A new session opens the quarantine on the newest load that kept rows out.
+    at = open_data_page(start(monkeypatch, empty_store))
+    assert not at.exception
+    assert at.selectbox(key="data_quarantine_load").value == 2
+    assert at.dataframe[-2].value[["load_id", "cell_value"]].values.tolist() == [[2, "someday"]]
 
 
 def test_a_broken_mapping_file_is_explained(monkeypatch, empty_store):

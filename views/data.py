@@ -144,13 +144,13 @@ def quarantine_section() -> None:
     if kept_out.empty:
         st.caption("No rows kept out of the store.")
         return
-    rows_of = dict(zip(kept_out["load_id"], kept_out["quarantined_rows"]))
+    rows_of = {int(i): int(n) for i, n in zip(kept_out["load_id"], kept_out["quarantined_rows"])}  # newest first
     if st.session_state.get("data_quarantine_load") not in rows_of:
-        st.session_state["data_quarantine_load"] = kept_out["load_id"].iloc[0]  # the newest
+        st.session_state["data_quarantine_load"] = next(iter(rows_of))
     load_id = st.selectbox("Rows kept out by", list(rows_of), key="data_quarantine_load",
-                           format_func=lambda i: f"Load {i} ({fmt.plural(int(rows_of[i]), 'row')})")
+                           format_func=lambda i: f"Load {i} ({fmt.plural(rows_of[i], 'row')})")
     rows = data_views.quarantine(load_id)
-    st.caption(f"Load {load_id} kept {fmt.plural(int(rows_of[load_id]), 'row')} out of the store "
+    st.caption(f"Load {load_id} kept {fmt.plural(rows_of[load_id], 'row')} out of the store "
                f"({fmt.plural(len(rows), 'problem')}), each with the whole source row. Fix them in the source and "
                "load the export again: the fixed rows then load like new ones, and this list stays as that "
                "load's record.")
