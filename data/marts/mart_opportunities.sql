@@ -10,7 +10,7 @@ with
 
 final as (
     select
-        dense_rank() over (order by o.opportunity_id)::integer as deal_key,
+        k.deal_key,
         o.opportunity_id,
         o.lead_id,
         o.account_name,
@@ -33,6 +33,9 @@ final as (
         o.owner_rep_id,
         ae.rep_name as owner_rep_name
     from opportunities as o
+    -- Numbered on the ID alone: the window then sorts one text column, not every column of the joined row.
+    inner join (select opportunity_id, row_number() over (order by opportunity_id)::integer as deal_key
+                from opportunities) as k using (opportunity_id)
     left join mart_lead_funnel as f using (lead_id)
     left join reps as ae on ae.rep_id = o.owner_rep_id
 )
