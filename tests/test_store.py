@@ -30,6 +30,15 @@ def recorded(con) -> list[int]:
     return [row[0] for row in con.execute("select version from schema_migrations order by version").fetchall()]
 
 
+def old_store(path: Path, version: int, *statements: str) -> None:
+    """A store as release `version` left it (migrations up to it), with the rows `statements` insert."""
+    con = duckdb.connect(str(path))
+    schema.migrate(con, up_to=version)
+    for statement in statements:
+        con.execute(statement)
+    con.close()
+
+
 def build_version_1(path: Path) -> None:
     """A store as the first release left it: schema 001 only, with a few rows."""
     con = duckdb.connect(str(path))
@@ -108,13 +117,13 @@ def test_fresh_store_applies_every_migration_in_order(tmp_path):
 
 def test_version_8_records_lose_their_index_and_keep_rows_columns_and_rules(tmp_path):
     path = tmp_path / "v8.duckdb"
+    old_store(path, 8,
+              "insert into leads (lead_id, created_at, source_system, source_id, is_synthetic, email_hash) values "
+              "('hubspot:7', '2026-01-05', 'hubspot', '7', false, 'ab12'), ('L2', '2026-01-10', 'tandem', null, "
+              "true, null)",
+              "insert into opportunities (opportunity_id, lead_id, amount, created_at, is_closed, is_won) "
+              "values ('O1', 'hubspot:7', 1200.5, '2026-02-01', true, true)")
     con = duckdb.connect(str(path))
-    schema.migrate(con, up_to=8)
-    con.execute("insert into leads (lead_id, created_at, source_system, source_id, is_synthetic, email_hash) values "
-                "('hubspot:7', '2026-01-05', 'hubspot', '7', false, 'ab12'), ('L2', '2026-01-10', 'tandem', null, "
-                "true, null)")
-    con.execute("insert into opportunities (opportunity_id, lead_id, amount, created_at, is_closed, is_won) "
-                "values ('O1', 'hubspot:7', 1200.5, '2026-02-01', true, true)")
     lead_columns, opportunity_columns = columns(con, "leads"), columns(con, "opportunities")
     con.close()
 
@@ -160,10 +169,8 @@ def test_a_fresh_store_starts_with_the_standard_reasons(tmp_path):
 
 def test_version_9_reasons_of_its_own_are_kept_and_nothing_is_added(tmp_path):
     path = tmp_path / "v9.duckdb"
-    con = duckdb.connect(str(path))
-    schema.migrate(con, up_to=9)
-    con.execute("insert into feedback_reasons (reason_code, label, is_active) values ('too_small', 'Too small', false)")
-    con.close()
+    old_store(path, 9, "insert into feedback_reasons (reason_code, label, is_active) values ('too_small', 'Too small', "
+                       "false)")
     con = db.open_store(path)
     try:
         assert recorded(con)[-1] >= 10
