@@ -41,6 +41,7 @@ class Staged:
 
     frame: pd.DataFrame
     complete: set[str] = field(default_factory=set)
+    whole_campaigns: bool = False  # spend rows that are each campaign's whole spend: its other stored days go
 
 
 @dataclass
@@ -91,12 +92,22 @@ def _prepare(cur, spec: ImportSpec, files: list[SourceFile]) -> ImportPlan:
                                 f"{spec.name}: {', '.join(m.match for m in spec.files)}"))
     row_problems = [m.problems for m in mapped]
     frames, complete = _entity_frames(spec, mapped)
+    problems += _spend_twice(frames)
     problem_frame = pd.concat([problems_frame(problems), *row_problems], ignore_index=True)
     problem_frame, frames = _cross_checks(cur, spec, frames, problem_frame)
     tables = _stage(cur, spec, frames, complete, _events(mapped, spec, frames))
     summary_frame = pd.DataFrame(summary, columns=SUMMARY_COLUMNS)
     return ImportPlan(spec, files, summary_frame, _sorted(problem_frame), tables,
                       _quarantine_rows(mapped, problem_frame), int(summary_frame["rows"].sum()))
+
+
+def _spend_twice(frames: dict[str, pd.DataFrame]) -> list[Problem]:
+    """A campaign's cost and a daily spend file would both set its spend: the import must map one."""
+    if "campaign_spend" not in frames or "cost_amount" not in frames.get("campaigns", {}):
+        return []
+    files = ", ".join(frames["campaign_spend"]["_file"].unique())
+    return [Problem(files, None, "cost_amount", None, "both a campaign cost (cost_amount, spread over the "
+                    "campaign's days) and a daily spend file give campaigns' spend; map only one of them")]
 
 
 def _read_lookup(lookup: Lookup, files: list[SourceFile], problems: list, summary: list) -> dict[str, str]:
@@ -163,7 +174,7 @@ def _entity_frames(spec: ImportSpec, mapped: list[Mapped]) -> tuple[dict[str, pd
         complete[name] = set.intersection(*(set(p.columns) for p in parts))
         frame = pd.concat(parts, ignore_index=True)
         entity = ENTITIES[name]
-        if entity.key in frame:
+        if entity.key and entity.key in frame:
             frame["source_id"] = frame[entity.key]
         for fld in entity.fields:
             if fld.kind == "id" and fld.name in frame:
@@ -202,7 +213,7 @@ def _bad_keys(problems: pd.DataFrame) -> np.ndarray:
 
 def _duplicates(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     key = ENTITIES[name].key
-    if key not in frame or frame[key].dropna().is_unique:  # the usual case, in one pass of half the cost
+    if key is None or key not in frame or frame[key].dropna().is_unique:  # the usual case, in one pass of half the cost
         return problems_frame()
     repeated = frame[frame[key].notna() & frame[key].duplicated(keep=False)]
     where = repeated.groupby(key)[["_file", "_row"]].apply(
@@ -291,7 +302,9 @@ def _stage(cur, spec: ImportSpec, frames: dict[str, pd.DataFrame], complete: dic
         campaigns = frames["campaigns"]
         tables["campaigns"] = _records(campaigns, "campaigns", system, complete["campaigns"])
         if "cost_amount" in campaigns:
-            tables["campaign_spend"] = Staged(daily_spend(campaigns), {"spend_amount"})
+            tables["campaign_spend"] = Staged(daily_spend(campaigns), {"spend_amount"}, whole_campaigns=True)
+    if "campaign_spend" in frames:
+        tables["campaign_spend"] = Staged(spend_days(frames["campaign_spend"]), {"spend_amount"})
     opportunities = _linked_opportunities(cur, frames, system) if "opportunities" in frames else None
     leads = []
     if "leads" in frames:
@@ -343,6 +356,12 @@ def daily_spend(campaigns: pd.DataFrame) -> pd.DataFrame:
         "spend_date": start.to_numpy()[index] + offsets.astype("timedelta64[D]"),
         "spend_amount": (with_cost["cost_amount"].to_numpy() / days)[index],
     })
+
+
+def spend_days(rows: pd.DataFrame) -> pd.DataFrame:
+    """A daily spend file's rows, one per campaign and day: rows of the same day add up."""
+    days = rows.groupby(["campaign_id", "spend_date"], as_index=False, sort=False)["spend_amount"].sum()
+    return days[["campaign_id", "spend_date", "spend_amount"]]
 
 
 def _linked_opportunities(cur, frames: dict[str, pd.DataFrame], system: str) -> pd.DataFrame:

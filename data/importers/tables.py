@@ -39,7 +39,7 @@ class Entity:
     """One importable table: its key field and the fields a mapping may fill."""
 
     name: str
-    key: str
+    key: str | None  # None: rows have no ID of their own (daily spend is keyed by campaign and day)
     fields: tuple[Field, ...]
 
     def field(self, name: str) -> Field:
@@ -60,6 +60,13 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in (
         Field("budget_amount", "money", "budget"),
         Field("cost_amount", "money", "total actual cost, spread evenly over the campaign's days as "
               "daily spend (start_date to end_date, or the start day alone)", stored=False),
+    )),
+    Entity("campaign_spend", None, (
+        Field("campaign_id", "id", "the campaign that spent", required=True, refers_to="campaigns"),
+        Field("spend_date", "date", "the day", required=True),
+        Field("spend_amount", "money", "what it spent that day; rows of the same campaign and day add up (an ad "
+              "platform's export per ad group or device). Days the file does not list are left as they are",
+              required=True),
     )),
     Entity("leads", "lead_id", (
         Field("lead_id", "id", "the lead's (or contact's) ID", required=True),
@@ -116,5 +123,5 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in (
 )}
 
 # Load order: what a record refers to is written before it.
-LOAD_ORDER = ("campaigns", "leads", "opportunities", "stage_events", "touchpoints")
+LOAD_ORDER = ("campaigns", "campaign_spend", "leads", "opportunities", "stage_events", "touchpoints")
 OPPORTUNITY_STAGES = ("opportunity", "won", "lost")

@@ -249,12 +249,15 @@ def _upsert(cur, table: str, key: str, staged: Staged) -> tuple[int, int, int]:
 
 
 def _spend(cur, staged: Staged) -> tuple[int, int, int, int]:
-    """A campaign's daily spend replaced by the spread of its new cost; identical days untouched."""
+    """Daily spend by campaign and day: new days inserted, changed ones updated, identical ones untouched. A
+    campaign's spread cost is its whole spend, so its other stored days go; a daily file's other days stay."""
     _register(cur, "campaign_spend", staged)
-    removed = cur.execute(
-        "delete from campaign_spend as c where c.campaign_id in (select campaign_id from import_stage) and not exists "
-        "(select 1 from import_stage as s where s.campaign_id = c.campaign_id and s.spend_date = c.spend_date)"
-    ).fetchone()[0]
+    removed = 0
+    if staged.whole_campaigns:
+        removed = cur.execute(
+            "delete from campaign_spend as c where c.campaign_id in (select campaign_id from import_stage) "
+            "and not exists (select 1 from import_stage as s where s.campaign_id = c.campaign_id "
+            "and s.spend_date = c.spend_date)").fetchone()[0]
     changed = cur.execute(
         "update campaign_spend as c set spend_amount = s.spend_amount from import_stage as s "
         "where s.campaign_id = c.campaign_id and s.spend_date = c.spend_date and s.spend_amount <> c.spend_amount"
