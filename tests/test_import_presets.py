@@ -87,7 +87,8 @@ def test_presets_print_as_toml_that_parses_back():
 
 
 @pytest.mark.parametrize(("change", "message"), [
-    (("table = \"leads\"", "table = \"people\""), "[[files]] #2: table must be one of campaigns, campaign_spend, leads"),
+    (("table = \"leads\"", "table = \"people\""),
+     "[[files]] #2: table must be one of campaigns, campaign_spend, leads"),
     (("segment = \"segment\"", "sector = \"segment\""), "columns.sector is not a field of leads"),
     (("Won = \"won\"", "Won = \"closed\""), "'Won' maps to 'closed', which is not a stage"),
     (("lead_id = \"id\"\ncreated_at = \"created\"", "lead_id = \"id\""), "leads needs created_at"),
