@@ -116,6 +116,12 @@ PERIOD_CHOICES = {
 }
 
 
+def review_as_of(last: date, today: date | None = None) -> date:
+    """The day a meeting's calendar periods end before: today, or the day after the data's last day when the
+    data ends earlier, so an old export's 'last complete month' is its own last month, not an empty one."""
+    return min(today or date.today(), last + timedelta(days=1))
+
+
 def meeting_window(choice: str, f: Filters) -> Filters:
     """The reviewed period, with f's dimension filters and as-of date: the sidebar range, or the last
     complete week, four weeks, calendar month or quarter ending before the as-of day. Its previous period

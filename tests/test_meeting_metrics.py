@@ -22,6 +22,7 @@ from metrics.meeting import (
     contributions,
     kpi_deltas,
     meeting_window,
+    review_as_of,
     top_contributors,
 )
 from ui import meeting_charts
@@ -164,6 +165,21 @@ def test_reviewed_period(choice, start, end):
     chosen = meeting_window(choice, f)
     assert (chosen.start, chosen.end) == (start, end)
     assert chosen.segments == ("SMB",) and chosen.as_of == f.as_of
+
+
+@pytest.mark.parametrize("last, today, as_of, month", [
+    # An export ending Saturday 13 Oct 2018, read in 2026: periods end before 14 Oct 2018.
+    (date(2018, 10, 13), date(2026, 11, 27), date(2018, 10, 14), (date(2018, 9, 1), date(2018, 9, 30))),
+    # Data through yesterday, 30 Nov: November is complete today.
+    (date(2026, 11, 30), date(2026, 12, 1), date(2026, 12, 1), (date(2026, 11, 1), date(2026, 11, 30))),
+])
+def test_calendar_periods_follow_the_data(last, today, as_of, month):
+    assert review_as_of(last, today) == as_of
+    chosen = meeting_window("month", Filters(date(2016, 1, 1), last, as_of=as_of))
+    assert (chosen.start, chosen.end) == month
+    if last.year == 2018:  # Sunday 14 Oct is the as-of day: the last complete week is Mon 1 - Sun 7 Oct
+        week = meeting_window("week", Filters(date(2016, 1, 1), last, as_of=as_of))
+        assert (week.start, week.end) == (date(2018, 10, 1), date(2018, 10, 7))
 
 
 def test_unknown_period_or_dimension_is_refused(cur):

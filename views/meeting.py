@@ -1,5 +1,6 @@
 """Meeting: the joint sales-marketing review on one screen, frozen as a snapshot so the numbers hold."""
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pandas as pd
@@ -16,6 +17,7 @@ from metrics.meeting import (
     KPI_BY_NAME,
     PERIOD_CHOICES,
     meeting_window,
+    review_as_of,
     top_contributors,
 )
 from metrics.periods import Period
@@ -376,7 +378,9 @@ mode = st.segmented_control("View", list(MODES), key="meeting_mode") or "Live"
 
 if mode == "Live":
     choice = st.selectbox("Period", list(PERIOD_CHOICES), key="meeting_period", format_func=PERIOD_CHOICES.get)
-    f = meeting_window(choice, sidebar)
+    # A calendar period is the last complete one of the data, which may end long before today.
+    f = meeting_window(choice, sidebar if choice == "range" else
+                       replace(sidebar, as_of=review_as_of(store.bounds()[1])))
     before = f.previous()
     st.caption(f"Live: {period_text(f.start, f.end)} against {period_text(before.start, before.end)} · "
                f"{filters_text(f)}. Live numbers move as data arrives; a snapshot holds them.")
