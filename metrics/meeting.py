@@ -116,10 +116,14 @@ PERIOD_CHOICES = {
 }
 
 
-def review_as_of(last: date, today: date | None = None) -> date:
-    """The day a meeting's calendar periods end before: today, or the day after the data's last day when the
-    data ends earlier, so an old export's 'last complete month' is its own last month, not an empty one."""
-    return min(today or date.today(), last + timedelta(days=1))
+def review_as_of(choice: str, f: Filters, last: date, today: date | None = None) -> date:
+    """The day a meeting's calendar period ends before: today, unless the period that gives starts after the
+    data's last day (an export that ended long ago); then the day after that last day, so the period is the
+    data's own last complete one. Data a few days behind today keeps today's period."""
+    today = today or date.today()
+    if meeting_window(choice, replace(f, as_of=today)).start <= last:
+        return today
+    return last + timedelta(days=1)
 
 
 def meeting_window(choice: str, f: Filters) -> Filters:

@@ -137,7 +137,7 @@ def build_attribution_fixture(path) -> None:
         if closed is not None:
             con.execute("insert into stage_events (lead_id, stage, entered_at, opportunity_id) values (?, ?, ?, ?)",
                         [lead, "won" if won else "lost", closed, opp])
-    con.executemany("insert into campaign_spend values (?, ?, ?)", SPEND)
+    con.executemany("insert into campaign_spend (campaign_id, spend_date, spend_amount) values (?, ?, ?)", SPEND)
     con.executemany("insert into acquisition_costs (cost_month, side, category, amount) values (?, ?, ?, ?)", COSTS)
     con.executemany("insert into web_traffic (traffic_date, channel, sessions, visitors, engaged_sessions) "
                     "values (?, ?, ?, ?, ?)", TRAFFIC)

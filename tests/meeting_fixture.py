@@ -42,7 +42,8 @@ def build_meeting_fixture(path) -> None:
                 "('mk1', 'Maya Marketing', 'MKT', 'marketing')")
     con.execute("update campaigns set start_date = '2026-01-02' where campaign_id = 'c1'")
     con.execute("update campaigns set start_date = '2026-02-01' where campaign_id = 'c2'")
-    con.execute("insert into campaign_spend values ('c1', '2026-01-10', 1000), ('c2', '2026-02-03', 500), "
+    con.execute("insert into campaign_spend (campaign_id, spend_date, spend_amount) values "
+                "('c1', '2026-01-10', 1000), ('c2', '2026-02-03', 500), "
                 "('c2', '2026-02-20', 1000)")
     con.close()
 

@@ -13,7 +13,8 @@ from data.importers import ImportRejected, load, prepare
 from data.importers.read import SourceFile
 from data.importers.spec import parse_spec
 from data.importers.write import preview_counts
-from import_fixture import counts, import_mini, new_store, one
+from import_fixture import CAMPAIGNS, counts, files, import_mini, new_store, one
+from import_fixture import SPEC as CRM
 
 SPEND_MAPPING = """
 name = "Mini ads"
@@ -101,3 +102,32 @@ cost_amount = "cost"
         assert "map only one of them" in plan.problems["reason"].iloc[0]
     finally:
         con.close()
+
+
+def test_a_later_campaign_cost_leaves_the_days_a_daily_file_gave(con):
+    import_spend(con)
+    # The CRM export again, C1 now costing 800: its cost is not spread over the days the daily file gave
+    # (the preview and the load say so); C2, with no daily file, takes its new cost of 120 as before.
+    newer = CAMPAIGNS.replace(",400", ",800").replace(",90", ",120")
+    plan = prepare(con.cursor(), CRM, files(campaigns=newer))
+    note = plan.summary.loc[plan.summary["used as"] == "campaign_spend", "note"].tolist()
+    assert note == ["the cost of 1 campaign is not spread over its days: that spend came from a daily spend file, "
+                    "which a cost does not replace"]
+    preview = preview_counts(con.cursor(), plan).set_index("table").loc["campaign_spend"]
+    assert preview[["inserted", "updated", "unchanged", "removed"]].tolist() == [0, 1, 0, 0]
+    result = load(con, plan, "strict", ADMIN)
+    assert counts(result)["campaign_spend"] == (0, 1, 0, 0)  # C2's one day: 90 -> 120
+    assert spend(con, "mini:C1") == [(date(2026, 1, 10), 100.0), (date(2026, 1, 11), 50.0),
+                                     (date(2026, 1, 12), 100.0), (date(2026, 1, 13), 100.0),
+                                     (date(2026, 1, 14), 70.0)]
+    assert spend(con, "mini:C2") == [(date(2026, 1, 1), 120.0)]
+
+
+def test_a_spread_cost_previews_the_days_it_removes(con):
+    # C1's cost now covers 10-11 Jan only: 12 and 13 Jan go, and the preview says so before the load does.
+    shorter = CAMPAIGNS.replace("2026-01-10,2026-01-13,400", "2026-01-10,2026-01-11,400")
+    plan = prepare(con.cursor(), CRM, files(campaigns=shorter))
+    preview = preview_counts(con.cursor(), plan).set_index("table").loc["campaign_spend"]
+    assert preview[["inserted", "updated", "unchanged", "removed"]].tolist() == [0, 2, 1, 2]
+    assert counts(load(con, plan, "strict", ADMIN))["campaign_spend"] == (0, 2, 1, 2)
+    assert spend(con, "mini:C1") == [(date(2026, 1, 10), 200.0), (date(2026, 1, 11), 200.0)]

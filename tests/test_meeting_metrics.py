@@ -167,19 +167,20 @@ def test_reviewed_period(choice, start, end):
     assert chosen.segments == ("SMB",) and chosen.as_of == f.as_of
 
 
-@pytest.mark.parametrize("last, today, as_of, month", [
+@pytest.mark.parametrize("choice, last, today, as_of, period", [
     # An export ending Saturday 13 Oct 2018, read in 2026: periods end before 14 Oct 2018.
-    (date(2018, 10, 13), date(2026, 11, 27), date(2018, 10, 14), (date(2018, 9, 1), date(2018, 9, 30))),
-    # Data through yesterday, 30 Nov: November is complete today.
-    (date(2026, 11, 30), date(2026, 12, 1), date(2026, 12, 1), (date(2026, 11, 1), date(2026, 11, 30))),
+    ("month", date(2018, 10, 13), date(2026, 11, 27), date(2018, 10, 14), (date(2018, 9, 1), date(2018, 9, 30))),
+    ("week", date(2018, 10, 13), date(2026, 11, 27), date(2018, 10, 14), (date(2018, 10, 1), date(2018, 10, 7))),
+    # Data a little behind today keeps today's period: through Friday 6 Jun, read on Monday 9 Jun, the last
+    # complete week is 2-8 Jun; through 29 Jun, read on 1 Jul, the last complete month is June.
+    ("week", date(2025, 6, 6), date(2025, 6, 9), date(2025, 6, 9), (date(2025, 6, 2), date(2025, 6, 8))),
+    ("month", date(2025, 6, 29), date(2025, 7, 1), date(2025, 7, 1), (date(2025, 6, 1), date(2025, 6, 30))),
 ])
-def test_calendar_periods_follow_the_data(last, today, as_of, month):
-    assert review_as_of(last, today) == as_of
-    chosen = meeting_window("month", Filters(date(2016, 1, 1), last, as_of=as_of))
-    assert (chosen.start, chosen.end) == month
-    if last.year == 2018:  # Sunday 14 Oct is the as-of day: the last complete week is Mon 1 - Sun 7 Oct
-        week = meeting_window("week", Filters(date(2016, 1, 1), last, as_of=as_of))
-        assert (week.start, week.end) == (date(2018, 10, 1), date(2018, 10, 7))
+def test_calendar_periods_follow_the_data(choice, last, today, as_of, period):
+    sidebar = Filters(date(2016, 1, 1), last)
+    assert review_as_of(choice, sidebar, last, today) == as_of
+    chosen = meeting_window(choice, Filters(date(2016, 1, 1), last, as_of=as_of))
+    assert (chosen.start, chosen.end) == period
 
 
 def test_unknown_period_or_dimension_is_refused(cur):

@@ -281,7 +281,7 @@ def build_verdict_store(path):
     con = db.open_store(path)
     con.execute("insert into campaigns (campaign_id, campaign_name, channel) values ('cV', 'Mixed verdicts', "
                 "'Events'), ('cW', 'Awaiting sales', 'Webinars'), ('cD', 'Deals only', 'Partner')")
-    con.execute("insert into campaign_spend values ('cV', '2026-01-05', 300)")
+    con.execute("insert into campaign_spend (campaign_id, spend_date, spend_amount) values ('cV', '2026-01-05', 300)")
     for lead_id, campaign in VERDICT_LEADS.items():
         con.execute("insert into leads (lead_id, created_at, campaign_id) values (?, '2026-01-02', ?)",
                     [lead_id, campaign])

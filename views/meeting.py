@@ -380,7 +380,7 @@ if mode == "Live":
     choice = st.selectbox("Period", list(PERIOD_CHOICES), key="meeting_period", format_func=PERIOD_CHOICES.get)
     # A calendar period is the last complete one of the data, which may end long before today.
     f = meeting_window(choice, sidebar if choice == "range" else
-                       replace(sidebar, as_of=review_as_of(store.bounds()[1])))
+                       replace(sidebar, as_of=review_as_of(choice, sidebar, store.bounds()[1])))
     before = f.previous()
     st.caption(f"Live: {period_text(f.start, f.end)} against {period_text(before.start, before.end)} · "
                f"{filters_text(f)}. Live numbers move as data arrives; a snapshot holds them.")

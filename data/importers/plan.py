@@ -95,7 +95,9 @@ def _prepare(cur, spec: ImportSpec, files: list[SourceFile]) -> ImportPlan:
     problems += _spend_twice(frames)
     problem_frame = pd.concat([problems_frame(problems), *row_problems], ignore_index=True)
     problem_frame, frames = _cross_checks(cur, spec, frames, problem_frame)
-    tables = _stage(cur, spec, frames, complete, _events(mapped, spec, frames))
+    daily = _campaigns_with_daily_spend(cur, frames)
+    summary += _daily_spend_notes(frames, daily)
+    tables = _stage(cur, spec, frames, complete, _events(mapped, spec, frames), daily)
     summary_frame = pd.DataFrame(summary, columns=SUMMARY_COLUMNS)
     return ImportPlan(spec, files, summary_frame, _sorted(problem_frame), tables,
                       _quarantine_rows(mapped, problem_frame), int(summary_frame["rows"].sum()))
@@ -108,6 +110,24 @@ def _spend_twice(frames: dict[str, pd.DataFrame]) -> list[Problem]:
     files = ", ".join(frames["campaign_spend"]["_file"].unique())
     return [Problem(files, None, "cost_amount", None, "both a campaign cost (cost_amount, spread over the "
                     "campaign's days) and a daily spend file give campaigns' spend; map only one of them")]
+
+
+def _campaigns_with_daily_spend(cur, frames: dict[str, pd.DataFrame]) -> set[str]:
+    """This import's campaigns with a cost whose stored spend came from a daily spend file: they keep it."""
+    if "cost_amount" not in frames.get("campaigns", {}):
+        return set()
+    stored = {row[0] for row in cur.execute("select distinct campaign_id from campaign_spend where from_daily_file")
+              .fetchall()}
+    return stored & set(frames["campaigns"].loc[frames["campaigns"]["cost_amount"].notna(), "campaign_id"])
+
+
+def _daily_spend_notes(frames: dict[str, pd.DataFrame], daily: set[str]) -> list[tuple]:
+    if not daily:
+        return []
+    files = ", ".join(frames["campaigns"]["_file"].unique())
+    which = "1 campaign is" if len(daily) == 1 else f"{len(daily):,} campaigns are"
+    return [(files, "campaign_spend", 0, 0, f"the cost of {which} not spread over its days: that spend came from "
+             "a daily spend file, which a cost does not replace")]
 
 
 def _read_lookup(lookup: Lookup, files: list[SourceFile], problems: list, summary: list) -> dict[str, str]:
@@ -295,14 +315,16 @@ def _sorted(problems: pd.DataFrame) -> pd.DataFrame:
 # --- what gets written -----------------------------------------------------------------------------
 
 def _stage(cur, spec: ImportSpec, frames: dict[str, pd.DataFrame], complete: dict[str, set[str]],
-           lead_events: pd.DataFrame) -> dict[str, Staged]:
+           lead_events: pd.DataFrame, daily: set[str]) -> dict[str, Staged]:
     system = spec.source_system
     tables: dict[str, Staged] = {}
     if "campaigns" in frames:
         campaigns = frames["campaigns"]
         tables["campaigns"] = _records(campaigns, "campaigns", system, complete["campaigns"])
         if "cost_amount" in campaigns:
-            tables["campaign_spend"] = Staged(daily_spend(campaigns), {"spend_amount"}, whole_campaigns=True)
+            spread = daily_spend(campaigns)
+            tables["campaign_spend"] = Staged(spread[~spread["campaign_id"].isin(daily)].reset_index(drop=True),
+                                              {"spend_amount"}, whole_campaigns=True)
     if "campaign_spend" in frames:
         tables["campaign_spend"] = Staged(spend_days(frames["campaign_spend"]), {"spend_amount"})
     opportunities = _linked_opportunities(cur, frames, system) if "opportunities" in frames else None

@@ -124,13 +124,15 @@ def preview_counts(cur, plan: ImportPlan) -> pd.DataFrame:
     for table in ("campaign_spend", "touchpoints"):
         if table in plan.tables:
             columns = _register(cur, table, plan.tables[table])
-            match, changed = _SPEND_MATCH if table == "campaign_spend" else _touch_match(columns)
+            match, changed = _spend_match(plan.tables[table]) if table == "campaign_spend" else _touch_match(columns)
             new, differs, same = cur.execute(
                 f"select count(*) filter (where not found), count(*) filter (where found and differs), "
                 f"count(*) filter (where found and not differs) from (select exists (select 1 from {table} as t "
                 f"where {match}) as found, exists (select 1 from {table} as t where {match} and ({changed})) "
                 f"as differs from import_stage as s)").fetchone()
-            rows.append((table, new, differs, same, 0))
+            removed = cur.execute(f"select count(*) {_SPREAD_REPLACES}").fetchone()[0] \
+                if table == "campaign_spend" and plan.tables[table].whole_campaigns else 0
+            rows.append((table, new, differs, same, removed))
             _drop_stage(cur)
     return pd.DataFrame(rows, columns=COUNT_COLUMNS)
 
@@ -248,24 +250,26 @@ def _upsert(cur, table: str, key: str, staged: Staged) -> tuple[int, int, int]:
     return new, changed, same
 
 
+# The stored days of the staged campaigns that a spread cost no longer covers (it is their whole spend).
+_SPREAD_REPLACES = ("from campaign_spend as c where c.campaign_id in (select campaign_id from import_stage) and not "
+                    "exists (select 1 from import_stage as s where s.campaign_id = c.campaign_id "
+                    "and s.spend_date = c.spend_date)")
+
+
 def _spend(cur, staged: Staged) -> tuple[int, int, int, int]:
     """Daily spend by campaign and day: new days inserted, changed ones updated, identical ones untouched. A
     campaign's spread cost is its whole spend, so its other stored days go; a daily file's other days stay."""
     _register(cur, "campaign_spend", staged)
-    removed = 0
-    if staged.whole_campaigns:
-        removed = cur.execute(
-            "delete from campaign_spend as c where c.campaign_id in (select campaign_id from import_stage) "
-            "and not exists (select 1 from import_stage as s where s.campaign_id = c.campaign_id "
-            "and s.spend_date = c.spend_date)").fetchone()[0]
+    removed = cur.execute(f"delete {_SPREAD_REPLACES}").fetchone()[0] if staged.whole_campaigns else 0
+    daily = "false" if staged.whole_campaigns else "true"  # a day a daily file gave: a later cost leaves it
+    match, differs = _spend_match(staged)
     changed = cur.execute(
-        "update campaign_spend as c set spend_amount = s.spend_amount from import_stage as s "
-        "where s.campaign_id = c.campaign_id and s.spend_date = c.spend_date and s.spend_amount <> c.spend_amount"
-    ).fetchone()[0]
+        f"update campaign_spend as t set spend_amount = s.spend_amount, from_daily_file = {daily} "
+        f"from import_stage as s where {match} and ({differs})").fetchone()[0]
     new = cur.execute(
-        "insert into campaign_spend (campaign_id, spend_date, spend_amount) select campaign_id, spend_date, "
-        "spend_amount from import_stage as s where not exists (select 1 from campaign_spend as c "
-        "where c.campaign_id = s.campaign_id and c.spend_date = s.spend_date)").fetchone()[0]
+        "insert into campaign_spend (campaign_id, spend_date, spend_amount, from_daily_file) select campaign_id, "
+        f"spend_date, spend_amount, {daily} from import_stage as s where not exists (select 1 from campaign_spend "
+        f"as t where {match})").fetchone()[0]
     _drop_stage(cur)
     return new, changed, len(staged.frame) - new - changed, removed
 
@@ -306,7 +310,11 @@ def _append_events(cur, staged: Staged) -> tuple[int, int]:
     return new, len(staged.frame) - new
 
 
-_SPEND_MATCH = ("t.campaign_id = s.campaign_id and t.spend_date = s.spend_date", "t.spend_amount <> s.spend_amount")
+def _spend_match(staged: Staged) -> tuple[str, str]:
+    """How a staged spend day finds its stored self (t), and when it differs: another amount, or, from a daily
+    file, a day not yet marked as the file's."""
+    differs = "t.spend_amount <> s.spend_amount" + ("" if staged.whole_campaigns else " or not t.from_daily_file")
+    return "t.campaign_id = s.campaign_id and t.spend_date = s.spend_date", differs
 
 
 def _touch_match(columns: list[str]) -> tuple[str, str]:
