@@ -370,8 +370,7 @@ def update_sla_policy(cur, principal: Principal, policy_id: str, changes: dict, 
         changed = [name for name in POLICY_FIELDS if new[name] != old[name]]
         for name in changed:
             cur.execute(f"update sla_policy set {name} = ? where policy_id = ?", [new[name], policy_id])
-            cur.execute("insert into sla_policy_changes values (?, ?, ?, ?, ?, ?, ?)",
-                        [_new_id("chg"), policy_id, at, principal.actor, name, _text(old[name]), _text(new[name])])
+            _log_policy_change(cur, principal, policy_id, at, name, old[name], new[name])
         if changed:
             audit.record(cur, principal, "sla.edit", "sla_policy", policy_id, {n: old[n] for n in changed},
                          {n: new[n] for n in changed})
@@ -406,12 +405,17 @@ def add_sla_policy(cur, principal: Principal, side: str, unit: str, name: str, v
         cur.execute(f"insert into sla_policy (policy_id, effective_from, {', '.join(row)}) "
                     f"values (?, ?{', ?' * len(row)})", [policy_id, at.date(), *row.values()])
         for field, value in row.items():
-            cur.execute("insert into sla_policy_changes values (?, ?, ?, ?, ?, ?, ?)",
-                        [_new_id("chg"), policy_id, at, principal.actor, field, None, _text(value)])
+            _log_policy_change(cur, principal, policy_id, at, field, None, value)
         audit.record(cur, principal, "sla.add", "sla_policy", policy_id, None, {**row, "effective_from": at.date()})
         return policy_id
 
     return _in_transaction(cur, work)
+
+
+def _log_policy_change(cur, principal: Principal, policy_id: str, at: datetime, field: str, old, new) -> None:
+    """One field's change in sla_policy_changes (old None: the promise was added)."""
+    cur.execute("insert into sla_policy_changes values (?, ?, ?, ?, ?, ?, ?)",
+                [_new_id("chg"), policy_id, at, principal.actor, field, _text(old), _text(new)])
 
 
 def _valid_policy(unit: str, values: dict) -> dict:

@@ -1,5 +1,6 @@
 """Data: how far the numbers can be trusted, bringing in your own exports, and every load so far."""
 
+import pandas as pd
 import streamlit as st
 
 from data.access import ROLES
@@ -116,9 +117,8 @@ def import_section() -> None:
         st.rerun()
 
 
-def history_section() -> None:
+def history_section(loads: pd.DataFrame) -> None:
     st.subheader("Loads")
-    loads = data_views.loads()
     if loads.empty:
         st.caption("No load yet.")
         return
@@ -134,12 +134,11 @@ def history_section() -> None:
         st.dataframe(detail, hide_index=True, width="stretch", key="data_load_tables")
 
 
-def quarantine_section() -> None:
+def quarantine_section(loads: pd.DataFrame) -> None:
     st.subheader("Quarantine")
     if not auth.current().can("data.import"):
         st.caption("Rows kept out of the store are shown to admins, who fix and reload them.")
         return
-    loads = data_views.loads()
     kept_out = loads[loads["quarantined_rows"] > 0]
     if kept_out.empty:
         st.caption("No rows kept out of the store.")
@@ -240,8 +239,9 @@ if "data_loaded" in st.session_state:
     st.success(st.session_state.pop("data_loaded"), icon=":material/check_circle:")
 trust_section()
 import_section()
-history_section()
-quarantine_section()
+loads = data_views.loads()  # newest first; the log and the quarantine both read it
+history_section(loads)
+quarantine_section(loads)
 users_section()
 audit_section()
 with st.expander("Fields a mapping file can fill, per table"):
